@@ -1,0 +1,59 @@
+//! `detsim-bench <w1|w2|w3> <seed> <param>`: runs one workload of BENCHMARKS.md and
+//! prints one `RESULT` line for `../shared/bench-compare`.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use benches::workloads::{self, Report};
+
+const USAGE: &str = "usage: detsim-bench <w1|w2|w3> [seed] [param]
+  w1  ping-pong, param = round trips (default 1000000)
+  w2  gossip, param = virtual seconds (default 60)
+  w3  timers, param = virtual seconds (default 3600)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(workload) = args.first().map(String::as_str) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let number = |index: usize, default: u64| -> Result<u64, String> {
+        match args.get(index) {
+            None => Ok(default),
+            Some(text) => text
+                .parse()
+                .map_err(|_| format!("expected a whole number, got {text:?}\n{USAGE}")),
+        }
+    };
+    let run = |default: u64, run: fn(u64, u64) -> Report| -> Result<(Report, f64), String> {
+        let (seed, param) = (number(1, 1)?, number(2, default)?);
+        let started = Instant::now();
+        let report = run(seed, param);
+        Ok((report, started.elapsed().as_secs_f64()))
+    };
+    let result = match workload {
+        "w1" => run(1_000_000, workloads::ping_pong),
+        "w2" => run(60, workloads::gossip),
+        "w3" => run(3_600, workloads::timers),
+        other => Err(format!("unknown workload {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok((report, wall)) => {
+            let seed = args.get(1).map_or("1", String::as_str);
+            let events = report.delivered + report.timers;
+            println!(
+                "RESULT framework=detsim workload={workload} seed={seed} events={events} delivered={} timers={} virtual_s={:.6} inner_wall_s={wall:.6} trace=0x{:016x}",
+                report.delivered,
+                report.timers,
+                report.virtual_time.as_secs_f64(),
+                report.trace
+            );
+            eprintln!("engine_trace=0x{:016x}", report.engine_trace);
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! Each node's durable storage: an in-memory key-value store owned by the simulator.
+//!
+//! A write is visible to later reads at once but becomes *durable* only when the node
+//! calls [`Disk::sync`]. A crash throws away every write since the last sync; a data
+//! reset throws away everything. This is the contract of `write` + `fsync` on a real
+//! file system, and protocols that reply before syncing lose data here exactly as they
+//! would in production.
+//!
+//! # Faults
+//!
+//! With [`DiskFaults`] (off by default, drawn from the disk's own seeded stream):
+//! - a **lost write** is acknowledged by `sync` but never reaches the platter: the
+//!   node keeps seeing it until it crashes, then it is gone;
+//! - a **corrupted write** reaches the platter with one byte flipped: after a crash
+//!   the node reads back a damaged value and must detect it (checksums);
+//! - a **read error** makes one read fail; reading again may succeed.
+//!
+//! Nothing else can go wrong: synced, uncorrupted data always survives a crash.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::rng::{Chance, SimRng};
+
+/// The probabilities of disk faults; all zero by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskFaults {
+    /// Chance that a synced write is silently not made durable.
+    pub lost_write: Chance,
+    /// Chance that a synced write is made durable with one byte flipped.
+    pub corrupt_write: Chance,
+    /// Chance that a read fails.
+    pub read_error: Chance,
+}
+
+impl DiskFaults {
+    /// No faults at all.
+    pub const NONE: DiskFaults = DiskFaults {
+        lost_write: Chance::NEVER,
+        corrupt_write: Chance::NEVER,
+        read_error: Chance::NEVER,
+    };
+}
+
+/// A failed disk operation.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum DiskError {
+    /// The read failed (an injected read error); retrying may succeed.
+    #[error("read error on key {key:?} (injected disk fault)")]
+    Read {
+        /// The key that could not be read.
+        key: String,
+    },
+}
+
+/// What the disk did, counted over the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskStats {
+    /// Calls to `write` and `delete`.
+    pub writes: u64,
+    /// Calls to `sync`.
+    pub syncs: u64,
+    /// Synced writes that were silently lost.
+    pub lost_writes: u64,
+    /// Synced writes that were stored damaged.
+    pub corrupted_writes: u64,
+    /// Reads that failed.
+    pub read_errors: u64,
+    /// Unsynced writes thrown away by crashes.
+    pub discarded_by_crash: u64,
+}
+
+/// A node's disk: durable data plus the writes not yet synced.
+#[derive(Clone, Debug)]
+pub struct Disk {
+    durable: BTreeMap<String, Vec<u8>>,
+    /// Writes since the last sync: `Some(value)` to store, `None` to delete.
+    pending: BTreeMap<String, Option<Vec<u8>>>,
+    /// Synced writes that were lost: visible until the next crash.
+    phantom: BTreeMap<String, Option<Vec<u8>>>,
+    faults: DiskFaults,
+    rng: SimRng,
+    stats: DiskStats,
+}
+
+impl Disk {
+    /// An empty disk whose faults draw from `rng`.
+    pub fn new(rng: SimRng) -> Disk {
+        Disk {
+            durable: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            phantom: BTreeMap::new(),
+            faults: DiskFaults::NONE,
+            rng,
+            stats: DiskStats::default(),
+        }
+    }
+
+    /// Reads the current value of `key` (synced or not), or `None` if there is none.
+    pub fn read(&mut self, key: &str) -> Result<Option<&[u8]>, DiskError> {
+        if self.rng.sample(self.faults.read_error) {
+            self.stats.read_errors += 1;
+            return Err(DiskError::Read {
+                key: key.to_string(),
+            });
+        }
+        Ok(self.peek(key))
+    }
+
+    /// The current value of `key` without any chance of an injected error; for
+    /// checkers and tests that inspect a disk from outside the node.
+    pub fn peek(&self, key: &str) -> Option<&[u8]> {
+        let layered = self.pending.get(key).or_else(|| self.phantom.get(key));
+        match layered {
+            Some(value) => value.as_deref(),
+            None => self.durable.get(key).map(Vec::as_slice),
+        }
+    }
+
+    /// Stores `value` under `key`; durable after the next [`Disk::sync`].
+    pub fn write(&mut self, key: &str, value: impl Into<Vec<u8>>) {
+        self.stats.writes += 1;
+        self.pending.insert(key.to_string(), Some(value.into()));
+    }
+
+    /// Removes `key`; durable after the next [`Disk::sync`].
+    pub fn delete(&mut self, key: &str) {
+        self.stats.writes += 1;
+        self.pending.insert(key.to_string(), None);
+    }
+
+    /// Makes every write so far durable (subject to injected faults).
+    pub fn sync(&mut self) {
+        self.stats.syncs += 1;
+        for (key, value) in std::mem::take(&mut self.pending) {
+            if self.rng.sample(self.faults.lost_write) {
+                self.stats.lost_writes += 1;
+                self.phantom.insert(key, value);
+                continue;
+            }
+            self.phantom.remove(&key);
+            match value {
+                Some(mut bytes) => {
+                    if !bytes.is_empty() && self.rng.sample(self.faults.corrupt_write) {
+                        self.stats.corrupted_writes += 1;
+                        let at = self.rng.below(bytes.len() as u64) as usize;
+                        bytes[at] ^= 1 << self.rng.below(8);
+                    }
+                    self.durable.insert(key, bytes);
+                }
+                None => {
+                    self.durable.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Every key with a current value, in order.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .durable
+            .keys()
+            .chain(self.phantom.keys())
+            .chain(self.pending.keys())
+            .filter(|key| self.peek(key).is_some())
+            .cloned()
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// `true` if there are writes that a crash would lose.
+    pub fn has_unsynced_writes(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// The disk's counters.
+    pub fn stats(&self) -> DiskStats {
+        self.stats
+    }
+
+    /// The fault probabilities in force.
+    pub fn faults(&self) -> DiskFaults {
+        self.faults
+    }
+
+    pub(crate) fn set_faults(&mut self, faults: DiskFaults) {
+        self.faults = faults;
+    }
+
+    /// A crash: unsynced and lost writes vanish; durable data (maybe corrupted) stays.
+    pub(crate) fn crash(&mut self) {
+        self.stats.discarded_by_crash += self.pending.len() as u64;
+        self.pending.clear();
+        self.phantom.clear();
+    }
+
+    /// A data reset: the disk is empty afterwards.
+    pub(crate) fn wipe(&mut self) {
+        self.crash();
+        self.durable.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disk() -> Disk {
+        Disk::new(SimRng::new(1, "disk/0"))
+    }
+
+    #[test]
+    fn unsynced_writes_are_visible_but_lost_on_crash() {
+        let mut disk = disk();
+        disk.write("term", [7]);
+        assert_eq!(disk.read("term").unwrap(), Some(&[7][..]));
+        assert!(disk.has_unsynced_writes());
+        disk.crash();
+        assert_eq!(disk.read("term").unwrap(), None);
+        assert_eq!(disk.stats().discarded_by_crash, 1);
+    }
+
+    #[test]
+    fn synced_writes_survive_a_crash() {
+        let mut disk = disk();
+        disk.write("term", [7]);
+        disk.sync();
+        disk.write("term", [8]);
+        disk.crash();
+        assert_eq!(disk.read("term").unwrap(), Some(&[7][..]));
+    }
+
+    #[test]
+    fn deletes_follow_the_same_rules() {
+        let mut disk = disk();
+        disk.write("vote", [1]);
+        disk.sync();
+        disk.delete("vote");
+        assert_eq!(disk.peek("vote"), None);
+        disk.crash();
+        assert_eq!(disk.peek("vote"), Some(&[1][..]), "unsynced delete undone");
+        disk.delete("vote");
+        disk.sync();
+        disk.crash();
+        assert_eq!(disk.peek("vote"), None);
+    }
+
+    #[test]
+    fn a_wipe_empties_everything() {
+        let mut disk = disk();
+        disk.write("a", [1]);
+        disk.sync();
+        disk.write("b", [2]);
+        disk.wipe();
+        assert!(disk.keys().is_empty());
+    }
+
+    #[test]
+    fn keys_merge_all_layers_in_order() {
+        let mut disk = disk();
+        disk.write("b", [1]);
+        disk.sync();
+        disk.write("a", [2]);
+        disk.write("c", [3]);
+        disk.delete("b");
+        assert_eq!(disk.keys(), ["a", "c"]);
+    }
+
+    #[test]
+    fn lost_writes_are_seen_until_a_crash_then_gone() {
+        let mut disk = disk();
+        disk.set_faults(DiskFaults {
+            lost_write: Chance::ALWAYS,
+            ..DiskFaults::NONE
+        });
+        disk.write("log/1", [9]);
+        disk.sync();
+        assert!(!disk.has_unsynced_writes());
+        assert_eq!(disk.peek("log/1"), Some(&[9][..]));
+        disk.crash();
+        assert_eq!(disk.peek("log/1"), None);
+        assert_eq!(disk.stats().lost_writes, 1);
+    }
+
+    #[test]
+    fn corrupted_writes_differ_in_exactly_one_bit() {
+        let mut disk = disk();
+        disk.set_faults(DiskFaults {
+            corrupt_write: Chance::ALWAYS,
+            ..DiskFaults::NONE
+        });
+        let original = vec![0_u8; 16];
+        disk.write("block", original.clone());
+        disk.sync();
+        disk.crash();
+        let stored = disk.peek("block").unwrap();
+        let flipped: u32 = stored
+            .iter()
+            .zip(&original)
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum();
+        assert_eq!(flipped, 1);
+    }
+
+    #[test]
+    fn read_errors_are_reported_and_transient() {
+        let mut disk = disk();
+        disk.write("k", [1]);
+        disk.set_faults(DiskFaults {
+            read_error: Chance::percent(50),
+            ..DiskFaults::NONE
+        });
+        let results: Vec<bool> = (0..100).map(|_| disk.read("k").is_ok()).collect();
+        assert!(results.contains(&true) && results.contains(&false));
+        assert_eq!(
+            disk.stats().read_errors as usize,
+            results.iter().filter(|ok| !**ok).count()
+        );
+        let error = (0..100).find_map(|_| disk.read("k").err()).unwrap();
+        assert!(error.to_string().contains("\"k\""));
+    }
+}

@@ -1,0 +1,698 @@
+//! The network model: what happens to a message between `send` and delivery.
+//!
+//! Each directed link has a [`LinkConfig`]: a latency distribution, loss, duplication,
+//! reordering, optional FIFO order, and a bounded queue of messages in flight. All
+//! random choices come from the network's own seeded stream, and a choice whose
+//! probability is zero draws nothing, so turning a fault off leaves the stream as it was.
+//!
+//! On its way, a message can be:
+//! - **cut** by a partition, at send time or while in flight (a message in flight when
+//!   its link is cut is lost, like a packet dropped by a firewall at the receiver);
+//! - **lost** (`loss`), **duplicated** (`duplicate`: a second copy with its own
+//!   latency), **reordered** (`reorder`: held back by up to `reorder_delay_max`, even on
+//!   a FIFO link);
+//! - **dropped on overflow** when its link already has `queue_capacity` messages in
+//!   flight: queues are bounded and overflow is counted, never unbounded;
+//! - **held** while its link, its sender or its receiver is clogged, and delivered
+//!   when the clog ends (FoundationDB's "clogging": nothing is lost, everything is late).
+//!
+//! Every one of these outcomes is counted in [`NetworkStats`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::latency::Latency;
+use crate::node::NodeId;
+use crate::rng::{Chance, SimRng};
+use crate::time::{SimDuration, SimTime};
+use crate::topology::{EdgeChange, Partition, Topology, TopologySpec};
+
+/// How one directed link behaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkConfig {
+    /// How long a message takes.
+    pub latency: Latency,
+    /// The chance that a message is lost.
+    pub loss: Chance,
+    /// The chance that a message is delivered twice.
+    pub duplicate: Chance,
+    /// The chance that a message is held back by up to `reorder_delay_max`, so that
+    /// later messages overtake it.
+    pub reorder: Chance,
+    /// The longest extra delay of a reordered message.
+    pub reorder_delay_max: SimDuration,
+    /// Deliver messages in the order they were sent (like TCP), except reordered ones.
+    pub fifo: bool,
+    /// The most messages that may be in flight on the link; more are dropped.
+    pub queue_capacity: u32,
+}
+
+impl Default for LinkConfig {
+    /// 1 ms constant latency, no loss, no duplication, no reordering, no FIFO guarantee,
+    /// 1,024 messages in flight at most.
+    fn default() -> Self {
+        LinkConfig {
+            latency: Latency::Constant(SimDuration::from_millis(1)),
+            loss: Chance::NEVER,
+            duplicate: Chance::NEVER,
+            reorder: Chance::NEVER,
+            reorder_delay_max: SimDuration::ZERO,
+            fifo: false,
+            queue_capacity: 1_024,
+        }
+    }
+}
+
+impl LinkConfig {
+    /// A link with the given latency and otherwise default settings.
+    pub fn with_latency(latency: Latency) -> LinkConfig {
+        LinkConfig {
+            latency,
+            ..LinkConfig::default()
+        }
+    }
+
+    /// Checks the settings, returning what is wrong in words.
+    pub fn validate(&self) -> Result<(), String> {
+        self.latency.validate()?;
+        if self.queue_capacity == 0 {
+            return Err("queue_capacity must be at least 1".to_string());
+        }
+        if !self.reorder.is_never() && self.reorder_delay_max == SimDuration::ZERO {
+            return Err("reorder needs a non-zero reorder_delay_max".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// Settings for one directed link that differ from the default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkOverride {
+    /// The sending end.
+    pub source: NodeId,
+    /// The receiving end.
+    pub target: NodeId,
+    /// The link's settings.
+    pub config: LinkConfig,
+}
+
+/// The whole network: topology, default link settings and per-link overrides.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetworkConfig {
+    /// Which links exist before any partition.
+    pub topology: TopologySpec,
+    /// Settings of every link without an override.
+    pub default_link: LinkConfig,
+    /// Per-link settings.
+    pub links: Vec<LinkOverride>,
+}
+
+/// What the network did with messages, counted over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkStats {
+    /// Messages handed to the network (after interceptors).
+    pub sent: u64,
+    /// Messages cut by a partition, at send time or in flight.
+    pub dropped_partition: u64,
+    /// Messages lost to the `loss` chance.
+    pub dropped_loss: u64,
+    /// Messages dropped because their link's queue was full.
+    pub dropped_overflow: u64,
+    /// Extra copies created by the `duplicate` chance.
+    pub duplicated: u64,
+    /// Messages held back by the `reorder` chance.
+    pub reordered: u64,
+    /// Messages that reached a clogged link and waited for it to clear.
+    pub held_by_clog: u64,
+}
+
+/// The link is cut by a partition (mirrors the topology graph).
+const CUT: u8 = 1;
+/// The link itself is clogged.
+const CLOGGED: u8 = 2;
+
+/// The per-link state the hot path needs.
+#[derive(Clone, Copy, Debug, Default)]
+struct LinkState {
+    last_delivery: SimTime,
+    in_flight: u32,
+    config: u16,
+    /// `CUT | CLOGGED` bits: zero on a healthy link.
+    blocked: u8,
+}
+
+/// A link config and whether it is *plain*: no loss, duplication, reordering or FIFO,
+/// so that sending needs only a latency draw.
+#[derive(Clone, Debug)]
+struct Settings {
+    config: LinkConfig,
+    plain: bool,
+}
+
+impl Settings {
+    fn new(config: LinkConfig) -> Settings {
+        let plain = config.loss.is_never()
+            && config.duplicate.is_never()
+            && config.reorder.is_never()
+            && !config.fifo;
+        Settings { config, plain }
+    }
+}
+
+/// When the copies of a sent message arrive (none if it was dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Arrivals {
+    pub(crate) first: Option<SimTime>,
+    pub(crate) second: Option<SimTime>,
+}
+
+impl Arrivals {
+    const NONE: Arrivals = Arrivals {
+        first: None,
+        second: None,
+    };
+
+    fn one(at: SimTime) -> Arrivals {
+        Arrivals {
+            first: Some(at),
+            second: None,
+        }
+    }
+}
+
+/// What happens to a message that reaches the end of its link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arrival {
+    /// Hand it to the target.
+    Deliver,
+    /// A partition cut the link while the message was in flight.
+    Cut,
+    /// The link, the sender or the receiver is clogged: hold it until that clears.
+    Clogged,
+}
+
+/// The network's state during a run.
+#[derive(Debug)]
+pub(crate) struct Network {
+    pub(crate) topology: Topology,
+    settings: Vec<Settings>,
+    overrides: BTreeMap<(NodeId, NodeId), u16>,
+    /// Link state, `source * stride + target`; allocated on the first send.
+    links: Vec<LinkState>,
+    stride: usize,
+    clogged_nodes: Vec<bool>,
+    /// Clogged nodes plus clogged links: zero means nothing is clogged anywhere.
+    clogs: usize,
+    rng: SimRng,
+    pub(crate) stats: NetworkStats,
+}
+
+impl Network {
+    pub(crate) fn new(config: &NetworkConfig, rng: SimRng) -> Network {
+        let mut network = Network {
+            topology: Topology::new(config.topology.clone()),
+            settings: vec![Settings::new(config.default_link.clone())],
+            overrides: BTreeMap::new(),
+            links: Vec::new(),
+            stride: 0,
+            clogged_nodes: Vec::new(),
+            clogs: 0,
+            rng,
+            stats: NetworkStats::default(),
+        };
+        for link in &config.links {
+            network.set_link(link.source, link.target, link.config.clone());
+        }
+        network
+    }
+
+    pub(crate) fn add_node(&mut self) -> NodeId {
+        let node = self.topology.add_node();
+        self.clogged_nodes.push(false);
+        if !self.links.is_empty() {
+            self.rebuild_links();
+        }
+        node
+    }
+
+    /// (Re)allocates the link table for the current node count, keeping link state.
+    #[cold]
+    fn rebuild_links(&mut self) {
+        let nodes = self.topology.node_count();
+        let mut links = vec![LinkState::default(); nodes * nodes];
+        for source in 0..nodes {
+            for target in 0..nodes {
+                let (s, t) = (NodeId(source as u32), NodeId(target as u32));
+                let mut link = if source < self.stride && target < self.stride {
+                    self.links[source * self.stride + target]
+                } else {
+                    LinkState::default()
+                };
+                link.config = self.overrides.get(&(s, t)).copied().unwrap_or(0);
+                link.blocked = (link.blocked & CLOGGED)
+                    | if self.topology.connected(s, t) {
+                        0
+                    } else {
+                        CUT
+                    };
+                links[source * nodes + target] = link;
+            }
+        }
+        self.links = links;
+        self.stride = nodes;
+    }
+
+    /// Replaces the settings of one directed link.
+    pub(crate) fn set_link(&mut self, source: NodeId, target: NodeId, config: LinkConfig) {
+        let index = match self.settings.iter().position(|s| s.config == config) {
+            Some(index) => index,
+            None => {
+                self.settings.push(Settings::new(config));
+                self.settings.len() - 1
+            }
+        };
+        let index = u16::try_from(index).expect("more than 65,535 distinct link configs");
+        self.overrides.insert((source, target), index);
+        if !self.links.is_empty() {
+            let at = self.index(source, target);
+            self.links[at].config = index;
+        }
+    }
+
+    #[inline]
+    fn index(&self, source: NodeId, target: NodeId) -> usize {
+        source.index() * self.stride + target.index()
+    }
+
+    /// The link's state, allocating the table on first use.
+    #[inline]
+    fn link(&mut self, source: NodeId, target: NodeId) -> &mut LinkState {
+        if self.links.is_empty() {
+            self.rebuild_links();
+        }
+        let at = self.index(source, target);
+        &mut self.links[at]
+    }
+
+    /// Decides the fate of a message sent now from `source` to `target`, with
+    /// `extra_delay` added by interceptors.
+    #[inline(always)]
+    pub(crate) fn route(
+        &mut self,
+        now: SimTime,
+        source: NodeId,
+        target: NodeId,
+        extra_delay: SimDuration,
+    ) -> Arrivals {
+        self.stats.sent += 1;
+        if source == target {
+            return Arrivals::one(now + extra_delay);
+        }
+        let link = self.link(source, target);
+        let (blocked, in_flight, config) = (link.blocked, link.in_flight, link.config);
+        let settings = &self.settings[usize::from(config)];
+        if blocked & CUT != 0 {
+            self.stats.dropped_partition += 1;
+            return Arrivals::NONE;
+        }
+        if !settings.plain {
+            return self.route_faulty(now, source, target, extra_delay);
+        }
+        if in_flight >= settings.config.queue_capacity {
+            self.stats.dropped_overflow += 1;
+            return Arrivals::NONE;
+        }
+        let delay = settings.config.latency.sample(&mut self.rng);
+        let at = self.index(source, target);
+        self.links[at].in_flight = in_flight + 1;
+        Arrivals::one(now + delay + extra_delay)
+    }
+
+    /// [`Network::route`] for links with loss, duplication, reordering or FIFO order.
+    #[cold]
+    #[inline(never)]
+    fn route_faulty(
+        &mut self,
+        now: SimTime,
+        source: NodeId,
+        target: NodeId,
+        extra_delay: SimDuration,
+    ) -> Arrivals {
+        let index = usize::from(self.link(source, target).config);
+        let config = &self.settings[index].config;
+        let (loss, duplicate) = (config.loss, config.duplicate);
+        if self.rng.sample(loss) {
+            self.stats.dropped_loss += 1;
+            return Arrivals::NONE;
+        }
+        let mut arrivals = Arrivals::NONE;
+        arrivals.first = self.schedule_copy(now, source, target, extra_delay);
+        if arrivals.first.is_some() && self.rng.sample(duplicate) {
+            arrivals.second = self.schedule_copy(now, source, target, extra_delay);
+            self.stats.duplicated += u64::from(arrivals.second.is_some());
+        }
+        arrivals
+    }
+
+    /// Puts one copy on the link: checks capacity, draws latency and reordering.
+    fn schedule_copy(
+        &mut self,
+        now: SimTime,
+        source: NodeId,
+        target: NodeId,
+        extra_delay: SimDuration,
+    ) -> Option<SimTime> {
+        let at = self.index(source, target);
+        let link = &mut self.links[at];
+        let config = &self.settings[usize::from(link.config)].config;
+        if link.in_flight >= config.queue_capacity {
+            self.stats.dropped_overflow += 1;
+            return None;
+        }
+        link.in_flight += 1;
+        let delay = config.latency.sample(&mut self.rng) + extra_delay;
+        if self.rng.sample(config.reorder) {
+            self.stats.reordered += 1;
+            let hold = self.rng.between(1, config.reorder_delay_max.as_nanos());
+            return Some(now + delay + SimDuration::from_nanos(hold));
+        }
+        let mut arrival = now + delay;
+        if config.fifo {
+            // Strictly after the previous delivery, so that even random tie-breaking
+            // cannot swap two messages of a FIFO link.
+            arrival = arrival.max(link.last_delivery + SimDuration::from_nanos(1));
+            link.last_delivery = arrival;
+        }
+        Some(arrival)
+    }
+
+    /// Decides what happens to a message from `source` reaching `target` now.
+    #[inline(always)]
+    pub(crate) fn arrive(&mut self, source: NodeId, target: NodeId) -> Arrival {
+        if source == target {
+            return Arrival::Deliver;
+        }
+        let at = self.index(source, target);
+        let link = &mut self.links[at];
+        if link.blocked != 0 || self.clogs > 0 {
+            return self.arrive_blocked(source, target);
+        }
+        debug_assert!(link.in_flight > 0, "a delivery that was never sent");
+        link.in_flight -= 1;
+        Arrival::Deliver
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn arrive_blocked(&mut self, source: NodeId, target: NodeId) -> Arrival {
+        if self.is_clogged(source, target) {
+            self.stats.held_by_clog += 1;
+            return Arrival::Clogged;
+        }
+        let at = self.index(source, target);
+        let link = &mut self.links[at];
+        link.in_flight -= 1;
+        if link.blocked & CUT == 0 {
+            Arrival::Deliver
+        } else {
+            self.stats.dropped_partition += 1;
+            Arrival::Cut
+        }
+    }
+
+    /// Is the link, its sender or its receiver clogged?
+    pub(crate) fn is_clogged(&self, source: NodeId, target: NodeId) -> bool {
+        if self.clogs == 0 || source == target {
+            return false;
+        }
+        let link_clogged =
+            !self.links.is_empty() && self.links[self.index(source, target)].blocked & CLOGGED != 0;
+        link_clogged || self.clogged_nodes[source.index()] || self.clogged_nodes[target.index()]
+    }
+
+    /// Messages currently in flight on a link.
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self, source: NodeId, target: NodeId) -> u32 {
+        if self.links.is_empty() {
+            return 0;
+        }
+        self.links[self.index(source, target)].in_flight
+    }
+
+    pub(crate) fn clog_node(&mut self, node: NodeId, clogged: bool) {
+        let flag = &mut self.clogged_nodes[node.index()];
+        if *flag != clogged {
+            *flag = clogged;
+            self.count_clog(clogged);
+        }
+    }
+
+    pub(crate) fn clog_link(&mut self, source: NodeId, target: NodeId, clogged: bool) {
+        let link = self.link(source, target);
+        if (link.blocked & CLOGGED != 0) != clogged {
+            link.blocked ^= CLOGGED;
+            self.count_clog(clogged);
+        }
+    }
+
+    fn count_clog(&mut self, added: bool) {
+        if added {
+            self.clogs += 1;
+        } else {
+            self.clogs -= 1;
+        }
+    }
+
+    /// Removes every clog of nodes and links.
+    pub(crate) fn unclog_all(&mut self) {
+        self.clogged_nodes.iter_mut().for_each(|flag| *flag = false);
+        self.links
+            .iter_mut()
+            .for_each(|link| link.blocked &= !CLOGGED);
+        self.clogs = 0;
+    }
+
+    /// Applies topology changes to the link table's `CUT` bits.
+    fn mirror(&mut self, changes: Vec<EdgeChange>) -> Vec<EdgeChange> {
+        if !self.links.is_empty() {
+            for &(source, target, up) in &changes {
+                let at = self.index(source, target);
+                if up {
+                    self.links[at].blocked &= !CUT;
+                } else {
+                    self.links[at].blocked |= CUT;
+                }
+            }
+        }
+        changes
+    }
+
+    /// Cuts links as `partition` says; returns the edges that went down.
+    pub(crate) fn partition(&mut self, partition: &Partition) -> Vec<EdgeChange> {
+        let changes = self.topology.partition(partition);
+        self.mirror(changes)
+    }
+
+    /// Restores every base link; returns the edges that came back.
+    pub(crate) fn heal(&mut self) -> Vec<EdgeChange> {
+        let changes = self.topology.heal();
+        self.mirror(changes)
+    }
+
+    /// Restores the links of one node; returns the edges that came back.
+    pub(crate) fn heal_node(&mut self, node: NodeId) -> Vec<EdgeChange> {
+        let changes = self.topology.heal_node(node);
+        self.mirror(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn network(nodes: u32, link: LinkConfig) -> Network {
+        let config = NetworkConfig {
+            default_link: link,
+            ..NetworkConfig::default()
+        };
+        let mut network = Network::new(&config, SimRng::new(1, "network"));
+        for _ in 0..nodes {
+            network.add_node();
+        }
+        network
+    }
+
+    const A: NodeId = NodeId(0);
+    const B: NodeId = NodeId(1);
+
+    fn send(network: &mut Network, at_ms: u64) -> Arrivals {
+        network.route(SimTime::from_millis(at_ms), A, B, SimDuration::ZERO)
+    }
+
+    #[test]
+    fn a_healthy_link_delivers_after_its_latency() {
+        let mut net = network(2, LinkConfig::default());
+        let arrivals = send(&mut net, 5);
+        assert_eq!(arrivals.first, Some(SimTime::from_millis(6)));
+        assert_eq!(arrivals.second, None);
+        assert_eq!(net.in_flight(A, B), 1);
+        assert_eq!(net.arrive(A, B), Arrival::Deliver);
+        assert_eq!(net.in_flight(A, B), 0);
+    }
+
+    #[test]
+    fn certain_loss_drops_everything_and_counts_it() {
+        let mut net = network(
+            2,
+            LinkConfig {
+                loss: Chance::ALWAYS,
+                ..LinkConfig::default()
+            },
+        );
+        for at in 0..10 {
+            assert_eq!(send(&mut net, at).first, None);
+        }
+        assert_eq!(net.stats.dropped_loss, 10);
+    }
+
+    #[test]
+    fn partial_loss_drops_about_its_share() {
+        let mut net = network(
+            2,
+            LinkConfig {
+                loss: Chance::percent(30),
+                queue_capacity: u32::MAX,
+                ..LinkConfig::default()
+            },
+        );
+        let delivered = (0..10_000)
+            .filter(|&t| send(&mut net, t).first.is_some())
+            .count();
+        assert!((6_600..7_400).contains(&delivered), "delivered {delivered}");
+    }
+
+    #[test]
+    fn duplication_sends_a_second_copy_with_its_own_latency() {
+        let mut net = network(
+            2,
+            LinkConfig {
+                latency: Latency::Uniform {
+                    min: SimDuration::from_millis(1),
+                    max: SimDuration::from_millis(50),
+                },
+                duplicate: Chance::ALWAYS,
+                ..LinkConfig::default()
+            },
+        );
+        let arrivals: Vec<Arrivals> = (0..20).map(|_| send(&mut net, 0)).collect();
+        assert!(arrivals.iter().all(|a| a.second.is_some()));
+        assert!(arrivals.iter().any(|a| a.first != a.second));
+        assert_eq!(net.stats.duplicated, 20);
+        assert_eq!(net.in_flight(A, B), 40);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_overflow() {
+        let mut net = network(
+            2,
+            LinkConfig {
+                queue_capacity: 3,
+                ..LinkConfig::default()
+            },
+        );
+        let delivered = (0..5).filter(|_| send(&mut net, 0).first.is_some()).count();
+        assert_eq!(delivered, 3);
+        assert_eq!(net.stats.dropped_overflow, 2);
+        net.arrive(A, B);
+        assert!(send(&mut net, 1).first.is_some(), "a delivery frees a slot");
+    }
+
+    #[test]
+    fn fifo_links_never_let_a_later_message_overtake() {
+        let mut net = network(
+            2,
+            LinkConfig {
+                latency: Latency::Uniform {
+                    min: SimDuration::from_millis(1),
+                    max: SimDuration::from_millis(100),
+                },
+                fifo: true,
+                ..LinkConfig::default()
+            },
+        );
+        let times: Vec<SimTime> = (0..200).map(|t| send(&mut net, t).first.unwrap()).collect();
+        assert!(times.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn reordering_holds_some_messages_back_even_on_fifo_links() {
+        let mut net = network(
+            2,
+            LinkConfig {
+                fifo: true,
+                reorder: Chance::percent(50),
+                reorder_delay_max: SimDuration::from_millis(20),
+                ..LinkConfig::default()
+            },
+        );
+        let times: Vec<SimTime> = (0..100).map(|t| send(&mut net, t).first.unwrap()).collect();
+        assert!(
+            times.windows(2).any(|w| w[0] > w[1]),
+            "nothing was reordered"
+        );
+        assert!(net.stats.reordered > 20);
+    }
+
+    #[test]
+    fn partitions_cut_at_send_and_in_flight() {
+        let mut net = network(3, LinkConfig::default());
+        send(&mut net, 0);
+        net.partition(&Partition::Isolate(B));
+        assert_eq!(net.arrive(A, B), Arrival::Cut, "in flight when cut");
+        assert_eq!(send(&mut net, 1).first, None, "sent after the cut");
+        assert_eq!(net.stats.dropped_partition, 2);
+        assert_eq!(net.in_flight(A, B), 0);
+    }
+
+    #[test]
+    fn clogs_hold_messages_until_cleared() {
+        let mut net = network(3, LinkConfig::default());
+        send(&mut net, 0);
+        net.clog_node(B, true);
+        assert_eq!(net.arrive(A, B), Arrival::Clogged);
+        assert_eq!(net.in_flight(A, B), 1, "a held message is still in flight");
+        net.clog_node(B, false);
+        net.clog_link(A, B, true);
+        assert!(net.is_clogged(A, B));
+        assert!(!net.is_clogged(B, A), "a link clog is one-way");
+        net.unclog_all();
+        assert_eq!(net.arrive(A, B), Arrival::Deliver);
+    }
+
+    #[test]
+    fn per_link_overrides_apply_only_to_their_link() {
+        let slow = LinkConfig::with_latency(Latency::Constant(SimDuration::from_millis(50)));
+        let config = NetworkConfig {
+            links: vec![LinkOverride {
+                source: A,
+                target: B,
+                config: slow,
+            }],
+            ..NetworkConfig::default()
+        };
+        let mut net = Network::new(&config, SimRng::new(1, "network"));
+        for _ in 0..2 {
+            net.add_node();
+        }
+        let now = SimTime::ZERO;
+        assert_eq!(
+            net.route(now, A, B, SimDuration::ZERO).first,
+            Some(SimTime::from_millis(50))
+        );
+        assert_eq!(
+            net.route(now, B, A, SimDuration::ZERO).first,
+            Some(SimTime::from_millis(1))
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! Handling each kind of event, and applying faults.
+
+use crate::core::{Delivery, Event, TimerEvent};
+use crate::fault::{ClogTarget, Fault};
+use crate::network::Arrival;
+use crate::node::{Node, NodeId, NodeStatus};
+use crate::rng::fnv1a;
+use crate::sim::Sim;
+use crate::timer::TimerSlots;
+use crate::topology::EdgeChange;
+use crate::trace::{StepKind, digest};
+
+/// What to do with an event addressed to a node, given the node's status.
+enum Gate {
+    Run,
+    Defer,
+    Drop,
+}
+
+impl<N: Node> Sim<N> {
+    /// Handles one event; returns whether it was a step. Deliveries and timers, the
+    /// bulk of every run, are inlined here; everything else is called out of line.
+    #[inline(always)]
+    pub(super) fn dispatch(&mut self, event: Event<N::Message, N::Timer>) -> bool {
+        match event {
+            Event::Deliver(delivery) => self.deliver(delivery),
+            Event::Timer(timer) => self.fire(timer),
+            Event::Start { node } => self.start(node),
+            Event::Fault(index) => {
+                self.apply_fault(index);
+                true
+            }
+            Event::LinkChange { node, peer, up } => self.link_change(node, peer, up),
+            Event::Call { node, index } => self.run_call(node, index),
+        }
+    }
+
+    #[inline]
+    fn gate(&mut self, node: NodeId) -> Gate {
+        match self.slots[node.index()].status {
+            NodeStatus::Up => Gate::Run,
+            NodeStatus::Paused => Gate::Defer,
+            NodeStatus::Down => Gate::Drop,
+        }
+    }
+
+    fn defer(&mut self, node: NodeId, event: Event<N::Message, N::Timer>) {
+        self.stats.deferred_while_paused += 1;
+        self.slots[node.index()].deferred.push(event);
+    }
+
+    #[inline(always)]
+    fn deliver(&mut self, mut delivery: Delivery<N::Message>) -> bool {
+        let (source, target) = (delivery.source, delivery.target);
+        if !delivery.arrived {
+            match self.core.network.arrive(source, target) {
+                Arrival::Deliver => delivery.arrived = true,
+                Arrival::Cut => return false,
+                Arrival::Clogged => {
+                    self.core.held.push(delivery);
+                    return false;
+                }
+            }
+        }
+        match self.gate(target) {
+            Gate::Run => {}
+            Gate::Defer => {
+                self.defer(target, Event::Deliver(delivery));
+                return false;
+            }
+            Gate::Drop => {
+                self.stats.dropped_at_down_node += 1;
+                return false;
+            }
+        }
+        self.stats.deliveries += 1;
+        let message = delivery.message;
+        self.begin_step(
+            StepKind::Deliver,
+            Some(target),
+            Some(source),
+            digest(&message),
+            || format!("{message:?}"),
+        );
+        if self.trace.detailed {
+            self.record_sent_at(delivery.sent_at);
+        }
+        self.with_node(target, |node, ctx| node.on_message(ctx, source, message));
+        true
+    }
+
+    #[inline(always)]
+    fn fire(&mut self, timer: TimerEvent<N::Timer>) -> bool {
+        let node = timer.node;
+        if !self.core.timers.is_pending(timer.id) {
+            return false; // cancelled
+        }
+        let slot = &self.slots[node.index()];
+        if timer.incarnation != slot.incarnation {
+            self.core.timers.retire(timer.id); // died with a crash
+            return false;
+        }
+        match self.gate(node) {
+            Gate::Run => {}
+            Gate::Defer => {
+                self.defer(node, Event::Timer(timer));
+                return false;
+            }
+            Gate::Drop => unreachable!("a down node's incarnation has moved on"),
+        }
+        self.core.timers.retire(timer.id);
+        self.stats.timers += 1;
+        let payload = timer.payload;
+        let word = TimerSlots::trace_word(timer.id);
+        self.begin_step(StepKind::Timer, Some(node), None, word, || {
+            format!("{payload:?}")
+        });
+        self.with_node(node, |state, ctx| state.on_timer(ctx, payload));
+        true
+    }
+
+    #[inline(never)]
+    fn start(&mut self, node: NodeId) -> bool {
+        match self.gate(node) {
+            Gate::Run => {}
+            Gate::Defer => {
+                self.defer(node, Event::Start { node });
+                return false;
+            }
+            Gate::Drop => return false,
+        }
+        self.stats.starts += 1;
+        self.begin_step(StepKind::Start, Some(node), None, 0, || "start".to_string());
+        self.with_node(node, |state, ctx| state.on_start(ctx));
+        true
+    }
+
+    #[inline(never)]
+    fn link_change(&mut self, node: NodeId, peer: NodeId, up: bool) -> bool {
+        match self.gate(node) {
+            Gate::Run => {}
+            Gate::Defer => {
+                self.defer(node, Event::LinkChange { node, peer, up });
+                return false;
+            }
+            Gate::Drop => return false,
+        }
+        self.stats.link_changes += 1;
+        let word = (u64::from(peer.0) << 1) | u64::from(up);
+        self.begin_step(StepKind::LinkChange, Some(node), Some(peer), word, || {
+            format!("link to {peer} {}", if up { "up" } else { "down" })
+        });
+        self.with_node(node, |state, ctx| state.on_link_change(ctx, peer, up));
+        true
+    }
+
+    #[inline(never)]
+    fn run_call(&mut self, node: NodeId, index: u32) -> bool {
+        match self.gate(node) {
+            Gate::Run => {}
+            Gate::Defer => {
+                self.defer(node, Event::Call { node, index });
+                return false;
+            }
+            Gate::Drop => {
+                self.stats.calls_dropped += 1;
+                self.calls[index as usize] = None;
+                return false;
+            }
+        }
+        let call = self.calls[index as usize]
+            .take()
+            .expect("each call runs once");
+        self.stats.calls += 1;
+        self.begin_step(StepKind::Call, Some(node), None, u64::from(index), || {
+            format!("call #{index}")
+        });
+        self.with_node(node, call);
+        true
+    }
+
+    #[inline(never)]
+    fn apply_fault(&mut self, index: u32) {
+        let fault = self.faults[index as usize]
+            .take()
+            .expect("each fault is applied once");
+        let described = format!("{fault:?}");
+        let node = fault.nodes().first().copied();
+        self.stats.faults += 1;
+        self.begin_step(
+            StepKind::Fault,
+            node,
+            None,
+            fnv1a(described.as_bytes()),
+            || described.clone(),
+        );
+        tracing::info!(t_ns = self.core.now.as_nanos(), fault = %described, "fault");
+        self.apply(fault);
+    }
+
+    fn apply(&mut self, fault: Fault) {
+        let now = self.core.now;
+        match fault {
+            Fault::Crash(node) => self.crash(node),
+            Fault::Restart(node) => self.restart(node),
+            Fault::ResetData(node) => {
+                self.crash(node);
+                self.slots[node.index()].disk.wipe();
+            }
+            Fault::Pause(node) => {
+                let slot = &mut self.slots[node.index()];
+                if slot.status == NodeStatus::Up {
+                    slot.status = NodeStatus::Paused;
+                }
+            }
+            Fault::Resume(node) => self.resume(node),
+            Fault::Partition(partition) => {
+                let changes = self.core.network.partition(&partition);
+                self.notify_links(&changes);
+            }
+            Fault::Heal => {
+                let changes = self.core.network.heal();
+                self.notify_links(&changes);
+            }
+            Fault::HealNode(node) => {
+                let changes = self.core.network.heal_node(node);
+                self.notify_links(&changes);
+            }
+            Fault::Clog { target, duration } => {
+                self.set_clog(target, true);
+                if let Some(duration) = duration {
+                    self.schedule(now + duration, Fault::Unclog(target));
+                }
+            }
+            Fault::Unclog(target) => self.set_clog(target, false),
+            Fault::UnclogAll => {
+                self.core.network.unclog_all();
+                self.release_held();
+            }
+            Fault::ClockSkew { node, offset_ns } => {
+                self.slots[node.index()].clock.skew(now, offset_ns);
+            }
+            Fault::ClockDrift { node, ppm } => {
+                self.slots[node.index()].clock.set_drift(now, ppm);
+            }
+            Fault::DiskFaults { node, faults } => {
+                self.slots[node.index()].disk.set_faults(faults);
+            }
+            Fault::SetLink {
+                source,
+                target,
+                config,
+            } => self.core.network.set_link(source, target, *config),
+        }
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        let slot = &mut self.slots[node.index()];
+        if slot.status == NodeStatus::Down {
+            return;
+        }
+        slot.node = None;
+        slot.status = NodeStatus::Down;
+        slot.incarnation += 1;
+        slot.disk.crash();
+        slot.deferred.clear();
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        let slot = &mut self.slots[node.index()];
+        if slot.status != NodeStatus::Down {
+            return;
+        }
+        slot.node = Some((slot.factory)(node));
+        slot.status = NodeStatus::Up;
+        self.stats.starts += 1;
+        self.with_node(node, |state, ctx| state.on_recover(ctx));
+    }
+
+    fn resume(&mut self, node: NodeId) {
+        let slot = &mut self.slots[node.index()];
+        if slot.status != NodeStatus::Paused {
+            return;
+        }
+        slot.status = NodeStatus::Up;
+        let now = self.core.now;
+        for event in std::mem::take(&mut slot.deferred) {
+            self.core.queue.push(now, event);
+        }
+    }
+
+    fn set_clog(&mut self, target: ClogTarget, clogged: bool) {
+        match target {
+            ClogTarget::Node(node) => self.core.network.clog_node(node, clogged),
+            ClogTarget::Link { source, target } => {
+                self.core.network.clog_link(source, target, clogged);
+            }
+        }
+        if !clogged {
+            self.release_held();
+        }
+    }
+
+    /// Re-queues, at the current time and in arrival order, every held message whose
+    /// way is no longer clogged.
+    fn release_held(&mut self) {
+        let now = self.core.now;
+        for delivery in std::mem::take(&mut self.core.held) {
+            if self
+                .core
+                .network
+                .is_clogged(delivery.source, delivery.target)
+            {
+                self.core.held.push(delivery);
+            } else {
+                self.core.queue.push(now, Event::Deliver(delivery));
+            }
+        }
+    }
+
+    /// Tells the sending end of every changed link (if it is not down).
+    fn notify_links(&mut self, changes: &[EdgeChange]) {
+        let now = self.core.now;
+        for &(node, peer, up) in changes {
+            if self.slots[node.index()].status != NodeStatus::Down {
+                self.core
+                    .queue
+                    .push(now, Event::LinkChange { node, peer, up });
+            }
+        }
+    }
+}
