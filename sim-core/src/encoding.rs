@@ -24,8 +24,13 @@ pub struct DecodeError {
     reason: String,
 }
 
+/// The most bytes one decode may claim. Damaged bytes can announce absurd lengths (a
+/// flipped bit in a length prefix); the limit turns those into an error instead of an
+/// attempt to allocate them.
+const DECODE_LIMIT_BYTES: usize = 1 << 30;
+
 fn config() -> impl bincode::config::Config {
-    bincode::config::standard()
+    bincode::config::standard().with_limit::<DECODE_LIMIT_BYTES>()
 }
 
 /// Encodes `value` into bytes. Panics only if `value`'s `Serialize` impl fails, which
@@ -63,6 +68,14 @@ mod tests {
             decode::<(u8, Vec<u64>, Option<String>)>(&encode(&value)).unwrap(),
             value
         );
+    }
+
+    #[test]
+    fn an_absurd_length_prefix_is_an_error_not_an_allocation() {
+        let mut bytes = encode(&vec![1_u64, 2, 3]);
+        // The first byte is the varint length; make it announce 2^56 elements.
+        bytes.splice(0..1, [0xfd, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert!(decode::<Vec<u64>>(&bytes).is_err());
     }
 
     #[test]
