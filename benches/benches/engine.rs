@@ -70,7 +70,8 @@ fn bounce(link: LinkConfig) -> Sim<Bounce> {
 }
 
 fn run_bounce(mut sim: Sim<Bounce>) -> u64 {
-    sim.run_for(SimDuration::from_secs(1_000_000)).expect("no checks fail");
+    sim.run_for(SimDuration::from_secs(1_000_000))
+        .expect("no checks fail");
     sim.trace_hash()
 }
 
@@ -79,7 +80,9 @@ fn randomness(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     let mut rng = SimRng::new(1, "bench");
     group.bench_function("next_u64", |b| b.iter(|| black_box(rng.next_u64())));
-    group.bench_function("below", |b| b.iter(|| black_box(rng.below(black_box(9_000_001)))));
+    group.bench_function("below", |b| {
+        b.iter(|| black_box(rng.below(black_box(9_000_001))))
+    });
     group.bench_function("chance", |b| b.iter(|| black_box(rng.chance(1, 100))));
     group.finish();
 }
@@ -94,7 +97,11 @@ fn trace_hashing(c: &mut Criterion) {
             hash
         });
     });
-    let message = (7_u64, "a block of transactions".to_string(), vec![1_u32; 16]);
+    let message = (
+        7_u64,
+        "a block of transactions".to_string(),
+        vec![1_u32; 16],
+    );
     group.bench_function("digest_message", |b| b.iter(|| digest(black_box(&message))));
     group.finish();
 }

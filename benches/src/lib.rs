@@ -1,4 +1,5 @@
-//! The workloads of `BENCHMARKS.md` (W1 ping-pong, W2 gossip, W3 timers), written as
+//! The workloads of `BENCHMARKS.md` (W1 ping-pong, W2 gossip, W3 timers, and the
+//! proof-of-stake chain), written as
 //! ordinary nodes against sim-core's public API and run by the real engine: network
 //! model, interceptor chain, check hook and trace hashing all in place, no fast path.
 //!
@@ -8,4 +9,5 @@
 
 #![deny(missing_docs)]
 
+pub mod chain;
 pub mod workloads;

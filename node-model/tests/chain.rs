@@ -282,7 +282,7 @@ fn random_faults_never_break_safety_and_the_healed_chain_finalizes_again() {
         };
         config.genesis.epoch_length = 15;
         let (mut sim, setup) = cluster(config, seed);
-        let accounts = setup.config.genesis.balances.keys().cloned().collect();
+        let accounts = setup.accounts();
         let workload = chain::TransferWorkload {
             start: SimTime::from_millis(100),
             end: SimTime::from_secs(90),

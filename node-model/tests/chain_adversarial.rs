@@ -28,7 +28,7 @@ fn attack(adversary: Adversary, defence: Option<&'static str>, seed: u64) -> (u6
         start: SimTime::from_millis(100),
         end: SimTime::from_secs(50),
         interval: SimDuration::from_millis(200),
-        accounts: setup.config.genesis.balances.keys().cloned().collect(),
+        accounts: setup.accounts(),
         amount_max: 10,
     };
     workload.schedule(&mut sim, &setup, &mut SimRng::new(seed, "workload"));

@@ -77,7 +77,7 @@ fn supply_conserved_catches_a_final_state_with_the_wrong_supply() {
 fn transfer(hash: u64, signer: &str, nonce: u64) -> AppliedTransaction {
     AppliedTransaction {
         hash: CryptoHash(hash),
-        signer: signer.to_string(),
+        signer: signer.into(),
         nonce,
     }
 }

@@ -27,8 +27,9 @@ pub fn fold(hash: u64, word: u64) -> u64 {
     (hash ^ word).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
-/// A [`Hasher`] with a fixed, documented algorithm (FNV-1a over bytes, a word fold for
-/// integers), used to digest messages for the trace hash. Unlike the standard
+/// A [`Hasher`] with a fixed, documented algorithm (the trace fold over 64-bit words;
+/// byte strings in little-endian 8-byte words), used to digest messages for the trace
+/// hash and to model content hashes. Unlike the standard
 /// library's default hasher, its output never changes between Rust releases.
 #[derive(Clone, Copy, Debug)]
 pub struct StableHasher(u64);
@@ -44,9 +45,16 @@ impl Hasher for StableHasher {
         self.0
     }
 
+    /// Folds whole little-endian 8-byte words, then the remaining bytes one by one
+    /// (explicit byte order: the same digest on every platform).
     fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let word = u64::from_le_bytes(word.try_into().expect("chunks of eight"));
+            self.0 = fold(self.0, word);
+        }
+        for &byte in words.remainder() {
+            self.0 = fold(self.0, u64::from(byte));
         }
     }
 
@@ -189,6 +197,23 @@ impl Trace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_strings_fold_in_words_and_every_byte_counts() {
+        let digests: Vec<u64> = ["", "a", "abcdefgh", "abcdefgi", "abcdefghi"]
+            .iter()
+            .map(|s| {
+                let mut h = StableHasher::default();
+                h.write(s.as_bytes());
+                h.finish()
+            })
+            .collect();
+        for (i, a) in digests.iter().enumerate() {
+            for b in &digests[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
 
     #[test]
     fn stable_hasher_digest_is_pinned() {

@@ -6,10 +6,12 @@ use std::time::Instant;
 
 use benches::workloads::{self, Report};
 
-const USAGE: &str = "usage: detsim-bench <w1|w2|w3> [seed] [param]
-  w1  ping-pong, param = round trips (default 1000000)
-  w2  gossip, param = virtual seconds (default 60)
-  w3  timers, param = virtual seconds (default 3600)";
+const USAGE: &str = "usage: detsim-bench <w1|w2|w3|chain> [seed] [param]
+  w1     ping-pong, param = round trips (default 1000000)
+  w2     gossip, param = virtual seconds (default 60)
+  w3     timers, param = virtual seconds (default 3600)
+  chain  4-validator chain with 1 s blocks and 10 tx/s, invariants after every step,
+         param = virtual seconds (default 3600)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +33,9 @@ fn main() -> ExitCode {
         let report = run(seed, param);
         Ok((report, started.elapsed().as_secs_f64()))
     };
+    if workload == "chain" {
+        return chain(number(1, 1), number(2, 3_600));
+    }
     let result = match workload {
         "w1" => run(1_000_000, workloads::ping_pong),
         "w2" => run(60, workloads::gossip),
@@ -56,4 +61,29 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs the chain benchmark and prints its RESULT line (events = steps).
+fn chain(seed: Result<u64, String>, seconds: Result<u64, String>) -> ExitCode {
+    let (seed, seconds) = match (seed, seconds) {
+        (Ok(seed), Ok(seconds)) => (seed, seconds),
+        (Err(message), _) | (_, Err(message)) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let report = benches::chain::run(seed, seconds);
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "RESULT framework=detsim workload=chain seed={seed} events={} delivered={} timers={} virtual_s={seconds}.000000 inner_wall_s={wall:.6} trace=0x{:016x}",
+        report.steps, report.delivered, report.timers, report.trace
+    );
+    eprintln!(
+        "final_height={} submitted={} speedup={:.0}x",
+        report.final_height,
+        report.submitted,
+        seconds as f64 / wall
+    );
+    ExitCode::SUCCESS
 }

@@ -47,14 +47,14 @@ impl ChainNode {
     }
 
     fn send_forged_transaction(&mut self, ctx: &mut Context<'_, Self>) {
-        let accounts: Vec<String> = self.setup.config.genesis.balances.keys().cloned().collect();
+        let accounts = self.setup.accounts();
         let (Some(signer), Some(receiver)) = (ctx.rng().pick(&accounts), ctx.rng().pick(&accounts))
         else {
             return;
         };
         let transfer = Transfer {
-            signer: signer.clone(),
-            receiver: receiver.clone(),
+            signer: std::rc::Rc::clone(signer),
+            receiver: std::rc::Rc::clone(receiver),
             amount: 1 + ctx.rng().below(1_000),
             nonce: 1 + ctx.rng().below(1 << 40),
         };

@@ -27,11 +27,11 @@ impl Wallet {
 
     /// A transfer of `amount` from `from` to `to`, signed, with `from`'s next nonce.
     pub fn transfer(&mut self, from: &str, to: &str, amount: u64) -> SignedTransaction {
-        let nonce = self.nonces.entry(from.to_string()).or_insert(0);
+        let nonce = self.nonces.entry(AccountId::from(from)).or_insert(0);
         *nonce += 1;
         let transfer = Transfer {
-            signer: from.to_string(),
-            receiver: to.to_string(),
+            signer: AccountId::from(from),
+            receiver: AccountId::from(to),
             amount,
             nonce: *nonce,
         };

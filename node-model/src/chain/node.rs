@@ -1,6 +1,6 @@
 //! The chain node: a validator or an observer, as a sans-IO state machine.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use sim_core::{Context, Node, NodeId, TimerId};
 use crate::chain::adversary::Adversary;
 use crate::chain::config::NodeOverrides;
 use crate::chain::mempool::Mempool;
-use crate::chain::state::{ChainSetup, TxOutcome};
+use crate::chain::state::ChainSetup;
 use crate::chain::tree::{BlockTree, Entry, Finalized};
 use crate::chain::types::{Block, ChainEvent, ChainMessage, ChainTimer, Endorsement, ValidatorId};
 use crate::crypto::{CryptoHash, SecretKey};
@@ -39,8 +39,9 @@ pub struct ChainNode {
     /// Blocks whose parent is unknown, by parent.
     pub(crate) orphans: BTreeMap<CryptoHash, Vec<Rc<Block>>>,
     pub(crate) mempool: Mempool,
-    /// Where each transaction was included: (block, height, outcome), one per fork.
-    pub(crate) outcomes: BTreeMap<CryptoHash, Vec<(CryptoHash, u64, TxOutcome)>>,
+    /// Where each transaction was included: (transaction, height, block), one entry per
+    /// fork that included it. The outcome itself is in the block's tree entry.
+    pub(crate) inclusions: BTreeSet<(CryptoHash, u64, CryptoHash)>,
     pub(crate) last_vote: LastVote,
     pub(crate) slot_timer: Option<TimerId>,
     /// Slots that passed since the head last changed.
@@ -77,7 +78,7 @@ impl ChainNode {
             validator,
             overrides,
             orphans: BTreeMap::new(),
-            outcomes: BTreeMap::new(),
+            inclusions: BTreeSet::new(),
             last_vote: LastVote::default(),
             slot_timer: None,
             missed: 0,
@@ -194,9 +195,8 @@ impl ChainNode {
                 return false;
             }
         };
-        for &(tx, outcome) in &applied.outcomes {
-            let places = self.outcomes.entry(tx).or_default();
-            places.push((block.hash, block.height, outcome));
+        for &(tx, _) in &applied.outcomes {
+            self.inclusions.insert((tx, block.height, block.hash));
         }
         if persist {
             self.persist_block(ctx, block);
@@ -254,8 +254,8 @@ impl ChainNode {
         ctx: &mut Context<'_, Self>,
         finalized: &[CryptoHash],
     ) {
-        for hash in self.tree.take_newly_justified() {
-            self.persist_quorum(ctx, hash);
+        if !self.tree.take_newly_justified().is_empty() {
+            self.persist_quorum(ctx);
         }
         for hash in finalized {
             let entry = self.tree.get(*hash).expect("final blocks stay in the tree");

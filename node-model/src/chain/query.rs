@@ -54,10 +54,19 @@ impl ChainNode {
 
     /// The outcome of transaction `hash` if a block on the canonical chain includes it.
     pub fn tx_outcome(&self, hash: CryptoHash) -> Option<TxOutcome> {
-        let places = self.outcomes.get(&hash)?;
-        places.iter().find_map(|&(block, height, outcome)| {
+        let places = self
+            .inclusions
+            .range((hash, 0, CryptoHash(0))..=(hash, u64::MAX, CryptoHash(u64::MAX)));
+        places.into_iter().find_map(|&(_, height, block)| {
             let canonical = self.tree.canonical_at(height)?;
-            (canonical.block.hash == block).then_some(outcome)
+            if canonical.block.hash != block {
+                return None;
+            }
+            let outcomes = &canonical.outcomes;
+            outcomes
+                .iter()
+                .find(|&&(tx, _)| tx == hash)
+                .map(|&(_, outcome)| outcome)
         })
     }
 

@@ -2,6 +2,7 @@
 //! epochs and kick-out, the producer schedule, transaction execution and receipts.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
@@ -94,7 +95,7 @@ impl ChainSetup {
         let mut accounts = BTreeMap::new();
         for (name, &balance) in &config.genesis.balances {
             accounts.insert(
-                name.clone(),
+                AccountId::from(name.as_str()),
                 Account {
                     balance,
                     nonce: 0,
@@ -108,11 +109,13 @@ impl ChainSetup {
         for v in 0..config.validators {
             let name = config.node_name(v);
             let balance = config.genesis.default_balance;
-            accounts.entry(name.clone()).or_insert(Account {
-                balance,
-                nonce: 0,
-                key: Some(key(&name)),
-            });
+            accounts
+                .entry(AccountId::from(name.as_str()))
+                .or_insert(Account {
+                    balance,
+                    nonce: 0,
+                    key: Some(key(&name)),
+                });
         }
         let genesis_block = Block::genesis(chain_id);
         let total_supply = accounts.values().map(|a| a.balance).sum();
@@ -145,6 +148,17 @@ impl ChainSetup {
             validator_keys,
             total_supply,
         }
+    }
+
+    /// Every genesis account holding a balance (not the validators' own), in name order:
+    /// what client workloads send between.
+    pub fn accounts(&self) -> Vec<AccountId> {
+        self.config
+            .genesis
+            .balances
+            .keys()
+            .map(|name| AccountId::from(name.as_str()))
+            .collect()
     }
 
     /// The secret key of account `name` (for its owner only: a validator's node, a
@@ -514,8 +528,8 @@ impl ChainState {
         Ok(TxOutcome::Success)
     }
 
-    fn credit(&mut self, account: &str, amount: u64) {
-        let entry = self.accounts.entry(account.to_string()).or_insert(Account {
+    fn credit(&mut self, account: &AccountId, amount: u64) {
+        let entry = self.accounts.entry(Rc::clone(account)).or_insert(Account {
             balance: 0,
             nonce: 0,
             key: None,
@@ -545,8 +559,8 @@ mod tests {
         nonce: u64,
     ) -> SignedTransaction {
         let transfer = Transfer {
-            signer: from.to_string(),
-            receiver: to.to_string(),
+            signer: AccountId::from(from),
+            receiver: AccountId::from(to),
             amount,
             nonce,
         };

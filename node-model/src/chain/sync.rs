@@ -1,7 +1,7 @@
 //! Block sync between peers, and what a node keeps on its disk.
 //!
 //! A node writes every block it accepts, every vote it casts (before sending it) and
-//! the quorum of endorsements that justified each block, synced. The quorums matter
+//! the quorum of endorsements that justified its highest justified block, synced. The quorums matter
 //! for liveness: a validator whose last vote used a source the others never saw
 //! justified may not vote from an older source (that vote would surround its last one),
 //! so after a crash it must still be able to prove that source to its peers. After a crash it rebuilds its tree from the blocks on
@@ -24,7 +24,7 @@ use crate::chain::types::{Block, ChainEvent, ChainMessage, Endorsement};
 use crate::crypto::CryptoHash;
 
 const BLOCK_PREFIX: &str = "block/";
-const QUORUM_PREFIX: &str = "quorum/";
+const QUORUM_KEY: &str = "quorum";
 const VOTE_KEY: &str = "vote";
 /// Attempts at reading one record before giving up on it.
 const READ_ATTEMPTS: u32 = 3;
@@ -83,16 +83,15 @@ impl ChainNode {
         ctx.disk().sync();
     }
 
-    /// Writes the quorum that justified `hash` and syncs.
-    pub(crate) fn persist_quorum(&mut self, ctx: &mut Context<'_, Self>, hash: CryptoHash) {
-        let votes = self.tree.justifying_votes(hash);
-        if votes.is_empty() {
-            return;
+    /// Writes the quorum that justified the highest justified block (the source of this
+    /// node's next vote; older ones its peers can supply) and syncs.
+    pub(crate) fn persist_quorum(&mut self, ctx: &mut Context<'_, Self>) {
+        let highest = self.tree.highest_justified().block.hash;
+        let votes = self.tree.justifying_votes(highest);
+        if !votes.is_empty() {
+            ctx.disk().write(QUORUM_KEY, encode(votes));
+            ctx.disk().sync();
         }
-        let height = votes[0].target_height;
-        let key = format!("{QUORUM_PREFIX}{height:012}/{:016x}", hash.0);
-        ctx.disk().write(&key, encode(votes));
-        ctx.disk().sync();
     }
 
     /// Writes the vote record — the last vote, whether a post-reset embargo is still on,
@@ -190,21 +189,13 @@ impl ChainNode {
         self.restore_quorums(ctx);
     }
 
-    /// Re-reads the quorums on disk (damaged votes fail their signature check).
+    /// Re-reads the last quorum on disk (damaged votes fail their signature check).
     fn restore_quorums(&mut self, ctx: &mut Context<'_, Self>) {
-        let keys: Vec<String> = ctx
-            .disk()
-            .keys()
-            .into_iter()
-            .filter(|key| key.starts_with(QUORUM_PREFIX))
-            .collect();
-        for key in keys {
-            let votes = Self::read_record(ctx, &key)
-                .and_then(|bytes| decode::<Vec<Endorsement>>(&bytes).ok());
-            for vote in votes.unwrap_or_default() {
-                let finalized = self.add_vote(vote);
-                self.report_finalized(ctx, &finalized);
-            }
+        let record = Self::read_record(ctx, QUORUM_KEY);
+        let votes = record.and_then(|bytes| decode::<Vec<Endorsement>>(&bytes).ok());
+        for vote in votes.unwrap_or_default() {
+            let finalized = self.add_vote(vote);
+            self.report_finalized(ctx, &finalized);
         }
     }
 }

@@ -9,8 +9,9 @@ use sim_core::SimTime;
 
 use crate::crypto::{CryptoHash, SecretKey, Signature};
 
-/// An account's name, as the scenario gives it ("alice", "validator-2").
-pub type AccountId = String;
+/// An account's name, as the scenario gives it ("alice", "validator-2"). Shared, since
+/// every transaction, state and receipt names accounts and cloning must be cheap.
+pub type AccountId = Rc<str>;
 
 /// A validator's index in the genesis validator list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
