@@ -15,3 +15,5 @@
 pub mod chain;
 pub mod crypto;
 pub mod raft;
+#[cfg(feature = "raft-rs")]
+pub mod raft_rs;

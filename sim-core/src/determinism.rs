@@ -71,50 +71,35 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// Builds and runs a simulation twice; returns the trace hash if both runs took the same
-/// steps, or where they diverged.
+/// Builds and runs a simulation twice, recording every step; returns the trace hash if
+/// both runs took the same steps, or where they diverged, with what each run did there.
 ///
 /// `build` must create the simulation from scratch (same seed, same nodes); `run` drives
 /// it (its result is ignored: a violation is fine, as long as both runs hit the same one).
+/// Both runs keep their full record, so the divergence shown is the one that happened,
+/// even if the leak would draw differently a third time.
 pub fn check_determinism<N: Node>(
     build: impl Fn() -> Sim<N>,
     run: impl Fn(&mut Sim<N>) -> Result<(), Stop>,
 ) -> Result<u64, Box<Divergence>> {
-    let hashes = |_: ()| {
-        let mut sim = build();
-        sim.record_step_hashes();
-        let _ = run(&mut sim);
-        (sim.step_hashes().to_vec(), sim.trace_hash())
-    };
-    let (first, first_hash) = hashes(());
-    let (second, second_hash) = hashes(());
-    let common = first.len().min(second.len());
-    let diverged = (0..common)
-        .find(|&i| first[i] != second[i])
-        .or((first.len() != second.len()).then_some(common));
-    let Some(index) = diverged else {
-        assert_eq!(
-            first_hash, second_hash,
-            "equal step hashes, equal final hash"
-        );
-        return Ok(first_hash);
-    };
-    let records = |_: ()| {
+    let record = |_: ()| {
         let mut sim = build();
         sim.record_trace();
-        sim.set_max_steps(index as u64 + 1);
         let _ = run(&mut sim);
-        sim.take_trace().records
+        (sim.take_trace(), sim.trace_hash())
     };
-    let (mut first, mut second) = (records(()), records(()));
-    let at =
-        |records: &mut Vec<TraceRecord>| (records.len() > index).then(|| records.remove(index));
-    let (first_record, second_record) = (at(&mut first), at(&mut second));
-    let context = first[index.saturating_sub(CONTEXT_STEPS)..index.min(first.len())].to_vec();
+    let (first, first_hash) = record(());
+    let (second, second_hash) = record(());
+    let Some(index) = first.first_divergence(&second) else {
+        assert_eq!(first_hash, second_hash, "equal records, equal final hash");
+        return Ok(first_hash);
+    };
+    let context =
+        first.records[index.saturating_sub(CONTEXT_STEPS)..index.min(first.records.len())].to_vec();
     Err(Box::new(Divergence {
         step: index as u64 + 1,
-        first: first_record,
-        second: second_record,
+        first: first.records.get(index).cloned(),
+        second: second.records.get(index).cloned(),
         context,
     }))
 }

@@ -89,10 +89,9 @@ pub(crate) struct Slot<N: Node> {
 #[derive(Debug)]
 struct TraceState {
     hash: u64,
-    /// `records.is_some() || step_hashes.is_some()`: one test on the hot path.
+    /// `records.is_some()`: one test on the hot path.
     detailed: bool,
     records: Option<Vec<TraceRecord>>,
-    step_hashes: Option<Vec<u64>>,
     last_kind: StepKind,
     last_node: Option<NodeId>,
 }
@@ -175,7 +174,6 @@ impl<N: Node> Sim<N> {
                 hash: crate::trace::TRACE_HASH_INIT,
                 detailed: config.record_trace,
                 records: config.record_trace.then(Vec::new),
-                step_hashes: None,
                 last_kind: StepKind::Start,
                 last_node: None,
             },
@@ -475,24 +473,10 @@ impl<N: Node> Sim<N> {
         }
     }
 
-    /// Keeps the trace hash after every step, for the determinism check.
-    pub(crate) fn record_step_hashes(&mut self) {
-        self.trace.step_hashes.get_or_insert_with(Vec::new);
-        self.trace.detailed = true;
-    }
-
-    pub(crate) fn step_hashes(&self) -> &[u64] {
-        self.trace.step_hashes.as_deref().unwrap_or_default()
-    }
-
     /// Starts keeping the full record of every later step.
     pub(crate) fn record_trace(&mut self) {
         self.trace.records.get_or_insert_with(Vec::new);
         self.trace.detailed = true;
-    }
-
-    pub(crate) fn set_max_steps(&mut self, max_steps: u64) {
-        self.limits.max_steps = max_steps;
     }
 
     /// Fails if the run has stopped; refreshes whether tracing wants spans.
@@ -627,11 +611,6 @@ impl<N: Node> Sim<N> {
     #[inline]
     fn finish_step(&mut self) -> Result<(), Stop> {
         self.stats.steps += 1;
-        if self.trace.detailed
-            && let Some(hashes) = &mut self.trace.step_hashes
-        {
-            hashes.push(self.trace.hash);
-        }
         if !self.checks.is_empty() {
             let world = World {
                 slots: &self.slots,

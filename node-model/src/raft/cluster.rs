@@ -16,11 +16,11 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use sim_core::{NodeId, Sim, SimConfig, SimDuration, SimRng, SimTime};
+use sim_core::{Context, Node, NodeId, Sim, SimConfig, SimDuration, SimRng, SimTime};
 
 use super::config::RaftConfig;
-use super::node::RaftNode;
-use super::view::{Key, Op, RequestId};
+use super::node::{NotLeader, RaftNode};
+use super::view::{Key, Op, RaftEvent, RaftView, RequestId};
 
 /// A simulation of `replicas` Raft replicas (nodes `0..replicas`) with the default
 /// network, seeded with `seed`. Panics if `config` does not validate.
@@ -43,7 +43,7 @@ pub fn cluster_with(sim_config: SimConfig, replicas: u32, config: &RaftConfig) -
 }
 
 /// Every replica of `sim`, in id order.
-pub fn replicas(sim: &Sim<RaftNode>) -> Vec<NodeId> {
+pub fn replicas<N: Node>(sim: &Sim<N>) -> Vec<NodeId> {
     (0..sim.node_count()).map(NodeId).collect()
 }
 
@@ -115,7 +115,7 @@ impl Workload {
 
     /// Schedules every request on `sim` (not in its past); returns how many. Panics if
     /// the workload does not validate.
-    pub fn schedule(&self, sim: &mut Sim<RaftNode>) -> u64 {
+    pub fn schedule<N: Replica>(&self, sim: &mut Sim<N>) -> u64 {
         if let Err(error) = self.validate() {
             panic!("invalid workload: {error}");
         }
@@ -131,7 +131,7 @@ impl Workload {
             }
             let (request, op) = self.draw(count, &mut rng);
             rng.shuffle(&mut replicas);
-            offer(sim, at, &replicas, request, op);
+            Offer::new(request, op).schedule(sim, at, &replicas);
             count += 1;
         }
     }
@@ -154,14 +154,63 @@ impl Workload {
 }
 
 /// Offers one request to `replicas` in order at `at`; the first leader takes it.
-fn offer(sim: &mut Sim<RaftNode>, at: SimTime, replicas: &[NodeId], request: RequestId, op: Op) {
-    let taken = Rc::new(Cell::new(false));
-    for &replica in replicas {
-        let taken = Rc::clone(&taken);
-        sim.schedule_call(at, replica, move |node, ctx| {
-            if !taken.get() && node.submit(ctx, request, op).is_ok() {
-                taken.set(true);
-            }
-        });
+/// A Raft replica that clients can submit to, whatever the implementation: what
+/// [`Workload`] and [`Offer`] need.
+pub trait Replica: Node<Observation = RaftEvent> + RaftView {
+    /// Submits a client request; only the leader accepts it.
+    fn submit_request(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        request: RequestId,
+        op: Op,
+    ) -> Result<(), NotLeader>;
+}
+
+impl Replica for RaftNode {
+    fn submit_request(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        request: RequestId,
+        op: Op,
+    ) -> Result<(), NotLeader> {
+        self.submit(ctx, request, op)
+    }
+}
+
+/// A client request offered to replicas until one of them (the leader) takes it. Every
+/// scheduled offer of one `Offer` shares the same "taken" flag, so a request offered
+/// again later (a client retrying) is still submitted at most once.
+#[derive(Clone, Debug)]
+pub struct Offer {
+    request: RequestId,
+    op: Op,
+    taken: Rc<Cell<bool>>,
+}
+
+impl Offer {
+    /// A request not yet taken.
+    pub fn new(request: RequestId, op: Op) -> Offer {
+        Offer {
+            request,
+            op,
+            taken: Rc::new(Cell::new(false)),
+        }
+    }
+
+    /// Offers the request at `at` to `replicas`, in that order.
+    pub fn schedule<N: Replica>(&self, sim: &mut Sim<N>, at: SimTime, replicas: &[NodeId]) {
+        for &replica in replicas {
+            let (taken, request, op) = (Rc::clone(&self.taken), self.request, self.op);
+            sim.schedule_call(at, replica, move |node, ctx| {
+                if !taken.get() && node.submit_request(ctx, request, op).is_ok() {
+                    taken.set(true);
+                }
+            });
+        }
+    }
+
+    /// Has a replica taken it?
+    pub fn taken(&self) -> bool {
+        self.taken.get()
     }
 }

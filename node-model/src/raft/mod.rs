@@ -25,7 +25,7 @@ mod storage;
 pub mod view;
 
 pub use canary::{CANARY_SEEDS, VoteSync, canary_run};
-pub use cluster::{Workload, cluster, cluster_with, replicas};
+pub use cluster::{Offer, Replica, Workload, cluster, cluster_with, replicas};
 pub use config::RaftConfig;
 pub use history::{
     CheckReport, History, HistoryHandle, LinearizabilityError, Operation, record_history,
