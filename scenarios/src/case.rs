@@ -1,0 +1,306 @@
+//! One case: a scenario run against one implementation with one seed, and its result.
+//!
+//! A case runs in phases: the fault phase (timeline and random faults, workload, every
+//! safety invariant after every step), then the heal-and-converge phase (every fault
+//! repaired, liveness demanded within a bound), then the final assertions. A panic in a
+//! node or in the engine is caught and reported with its seed; the swarm goes on.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sim_core::{CheckKind, Coverage, Outcome, SimTime, Stop, Trace, Violation};
+
+use crate::model::{Implementation, Scenario};
+use crate::protocol;
+
+/// How a case ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Everything held.
+    Pass,
+    /// A safety invariant or a state assertion failed.
+    Safety,
+    /// Liveness was not reached in time, or a progress assertion failed.
+    Liveness,
+    /// A node or the engine panicked.
+    Panic,
+    /// The run hit a step or time limit.
+    Limit,
+    /// The implementation cannot run this scenario (reported, not silent).
+    Skipped,
+}
+
+impl Verdict {
+    /// The verdict's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Safety => "safety",
+            Verdict::Liveness => "liveness",
+            Verdict::Panic => "panic",
+            Verdict::Limit => "limit",
+            Verdict::Skipped => "skipped",
+        }
+    }
+
+    /// Did the case fail?
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Verdict::Pass | Verdict::Skipped)
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The result of one check within a case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SubResult {
+    /// The check's name.
+    pub check: String,
+    /// `always`, `eventually`, `sometimes` or `final`.
+    pub kind: String,
+    /// Did it hold?
+    pub passed: bool,
+    /// What it counted or why it failed.
+    pub detail: String,
+}
+
+impl SubResult {
+    pub(crate) fn from_coverage(coverage: &Coverage, failed: Option<&Violation>) -> SubResult {
+        let failed_here = failed.is_some_and(|v| v.check == coverage.check);
+        let (passed, detail) = match coverage.kind {
+            CheckKind::Always if failed_here => {
+                (false, failed.map(|v| v.message.clone()).unwrap_or_default())
+            }
+            CheckKind::Always => (true, format!("held after {} steps", coverage.hits)),
+            CheckKind::Eventually => match coverage.first {
+                Some((_, at)) => (true, format!("held at {at}")),
+                None if failed_here => {
+                    (false, failed.map(|v| v.message.clone()).unwrap_or_default())
+                }
+                None => (true, "not reached before the run ended early".to_string()),
+            },
+            CheckKind::Sometimes => (
+                coverage.hits > 0,
+                format!("held after {} steps", coverage.hits),
+            ),
+        };
+        SubResult {
+            check: coverage.check.clone(),
+            kind: coverage.kind.to_string(),
+            passed,
+            detail,
+        }
+    }
+}
+
+/// What one case produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseResult {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The implementation.
+    pub implementation: Implementation,
+    /// The seed.
+    pub seed: u64,
+    /// How it ended.
+    pub verdict: Verdict,
+    /// The failed check, if a check failed.
+    pub violation: Option<Violation>,
+    /// Why it failed otherwise (a panic, a final assertion, a skip).
+    pub message: Option<String>,
+    /// The virtual time reached.
+    pub virtual_time: SimTime,
+    /// The wall time the case took (the only field that varies between runs).
+    pub wall_time: Duration,
+    /// Steps taken.
+    pub steps: u64,
+    /// The trace hash at the end.
+    pub trace_hash: u64,
+    /// One result per check.
+    pub sub_results: Vec<SubResult>,
+}
+
+impl CaseResult {
+    /// A one-line account of a failure (or of the pass).
+    pub fn summary(&self) -> String {
+        match (&self.violation, &self.message) {
+            (Some(v), _) => format!(
+                "{} check `{}` failed at {} (step {}): {}",
+                v.kind, v.check, v.time, v.step, v.message
+            ),
+            (None, Some(message)) => message.clone(),
+            (None, None) => self.verdict.to_string(),
+        }
+    }
+}
+
+/// Options for running a case.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Keep the full trace (for `detsim repro --trace`).
+    pub record_trace: bool,
+}
+
+/// What a protocol driver returns: the engine's outcome plus the case-level checks.
+#[derive(Debug)]
+pub(crate) struct Driven {
+    pub(crate) outcome: Outcome,
+    /// Results of final assertions and other case-level checks: (result, is_liveness).
+    pub(crate) extra: Vec<(SubResult, bool)>,
+    pub(crate) trace: Option<Trace>,
+}
+
+/// Runs `scenario` against `implementation` with `seed`.
+pub fn run_case(scenario: &Scenario, implementation: Implementation, seed: u64) -> CaseResult {
+    run_case_with(scenario, implementation, seed, RunOptions::default()).0
+}
+
+/// Runs a case with options; also returns the trace if it was recorded.
+pub fn run_case_with(
+    scenario: &Scenario,
+    implementation: Implementation,
+    seed: u64,
+    options: RunOptions,
+) -> (CaseResult, Option<Trace>) {
+    let started = Instant::now();
+    let mut result = CaseResult {
+        scenario: scenario.name.clone(),
+        implementation,
+        seed,
+        verdict: Verdict::Pass,
+        violation: None,
+        message: None,
+        virtual_time: SimTime::ZERO,
+        wall_time: Duration::ZERO,
+        steps: 0,
+        trace_hash: 0,
+        sub_results: Vec::new(),
+    };
+    if let Some(reason) = implementation.unsupported(scenario) {
+        result.verdict = Verdict::Skipped;
+        result.message = Some(reason);
+        return (result, None);
+    }
+    let driven = catch_panic(|| protocol::drive(scenario, implementation, seed, options));
+    result.wall_time = started.elapsed();
+    match driven {
+        Ok(driven) => {
+            let trace = driven.trace.clone();
+            judge(&mut result, driven);
+            (result, trace)
+        }
+        Err(message) => {
+            result.verdict = Verdict::Panic;
+            result.message = Some(format!("panicked: {message}"));
+            (result, None)
+        }
+    }
+}
+
+/// Turns a driven run into the case's verdict and sub-results.
+fn judge(result: &mut CaseResult, driven: Driven) {
+    let outcome = driven.outcome;
+    result.virtual_time = outcome.time;
+    result.steps = outcome.stats.steps;
+    result.trace_hash = outcome.trace_hash;
+    let violation = outcome.violation().cloned();
+    result.sub_results = outcome
+        .coverage
+        .iter()
+        .map(|c| SubResult::from_coverage(c, violation.as_ref()))
+        .collect();
+    match &outcome.stop {
+        Some(Stop::Violation(v)) => {
+            result.verdict = if v.kind == CheckKind::Always {
+                Verdict::Safety
+            } else {
+                Verdict::Liveness
+            };
+            result.violation = Some(v.clone());
+        }
+        Some(limit) => {
+            result.verdict = Verdict::Limit;
+            result.message = Some(limit.to_string());
+        }
+        None => {}
+    }
+    for (sub, liveness) in driven.extra {
+        if !sub.passed && result.verdict == Verdict::Pass {
+            result.verdict = if liveness {
+                Verdict::Liveness
+            } else {
+                Verdict::Safety
+            };
+            result.message = Some(format!(
+                "{} `{}` failed: {}",
+                sub.kind, sub.check, sub.detail
+            ));
+        }
+        result.sub_results.push(sub);
+    }
+    let never: Vec<&SubResult> = result
+        .sub_results
+        .iter()
+        .filter(|s| s.kind == "sometimes" && !s.passed)
+        .collect();
+    if let (Verdict::Pass, Some(first)) = (result.verdict, never.first()) {
+        result.verdict = Verdict::Liveness;
+        result.message = Some(format!(
+            "sometimes `{}` never held: the situation was never reached",
+            first.check
+        ));
+    }
+}
+
+thread_local! {
+    /// Where the last panic on this thread happened, captured by our hook.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs (once) a panic hook that records the panic's message and location for
+/// [`catch_panic`] instead of printing it, so that a swarm's output stays readable.
+fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let catching = LAST_PANIC.with(|slot| slot.borrow().is_some());
+            if catching {
+                let location = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".to_string());
+                LAST_PANIC.with(|slot| *slot.borrow_mut() = Some(format!("{message}{location}")));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into `Err(message with location)`.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    install_quiet_hook();
+    LAST_PANIC.with(|slot| *slot.borrow_mut() = Some(String::new()));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    let message = LAST_PANIC.with(|slot| slot.borrow_mut().take());
+    result.map_err(|_| {
+        message
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "(no message)".to_string())
+    })
+}

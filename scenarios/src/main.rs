@@ -1,0 +1,3 @@
+//! `detsim`: run scenario swarms, replay and shrink failures, list scenarios.
+
+fn main() {}

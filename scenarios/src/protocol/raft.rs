@@ -1,0 +1,296 @@
+//! Raft cases, for our Raft and (with the `raft-rs` feature) the raft-rs adapter.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use node_model::raft::checks::{
+    ElectionSafety, LeaderCompleteness, LogMatching, StateMachineSafety,
+};
+use node_model::raft::{
+    HistoryHandle, Offer, Op, RaftEvent, RaftView, Replica, RequestId, Workload as RaftWorkload,
+    record_history,
+};
+use sim_core::{NodeStatus, Sim, SimDuration, SimRng, SimTime, World};
+
+use super::{fault_schedule, heal_faults, heal_time, sim_config};
+use crate::case::{Driven, RunOptions, SubResult};
+use crate::model::{Cluster, FinalAssertion, Scenario, Workload};
+
+/// The name of Raft's liveness check.
+pub(crate) const LIVENESS: &str = "liveness: requests complete after healing";
+/// The client id of the requests that probe liveness after healing.
+const PROBE_CLIENT: u32 = u32::MAX;
+
+/// Our Raft's cluster of a scenario.
+pub(crate) fn raft_cluster(
+    scenario: &Scenario,
+    seed: u64,
+    options: RunOptions,
+) -> Sim<node_model::raft::RaftNode> {
+    let Cluster::Raft { replicas, config } = &scenario.cluster else {
+        unreachable!("raft cases run raft clusters");
+    };
+    node_model::raft::cluster_with(sim_config(scenario, seed, options), *replicas, config)
+}
+
+pub(super) fn drive(scenario: &Scenario, seed: u64, options: RunOptions) -> Driven {
+    let mut sim = raft_cluster(scenario, seed, options);
+    drive_replicas(&mut sim, scenario, seed, options)
+}
+
+#[cfg(not(feature = "raft-rs"))]
+pub(super) fn drive_raft_rs(_: &Scenario, _: u64, _: RunOptions) -> Driven {
+    unreachable!("unbuilt implementations are skipped before they run")
+}
+
+/// The raft-rs cluster of a scenario: our Raft settings in raft-rs's ticks.
+#[cfg(feature = "raft-rs")]
+pub(crate) fn raft_rs_cluster(
+    scenario: &Scenario,
+    seed: u64,
+    options: RunOptions,
+) -> Sim<node_model::raft_rs::RaftRsNode> {
+    let Cluster::Raft { replicas, config } = &scenario.cluster else {
+        unreachable!("raft cases run raft clusters");
+    };
+    node_model::raft_rs::cluster_with(
+        sim_config(scenario, seed, options),
+        *replicas,
+        &raft_rs_config(config),
+    )
+}
+
+/// raft-rs settings equivalent to `config`: 10 ms ticks, election and heartbeat ticks
+/// from the timeouts (raft-rs draws its election timeout in `[e, 2e)` ticks).
+#[cfg(feature = "raft-rs")]
+fn raft_rs_config(config: &node_model::raft::RaftConfig) -> node_model::raft_rs::RaftRsConfig {
+    let tick = node_model::raft_rs::RaftRsConfig::default().tick_interval;
+    let ticks =
+        |d: SimDuration| u32::try_from((d.as_nanos() / tick.as_nanos()).max(1)).unwrap_or(u32::MAX);
+    node_model::raft_rs::RaftRsConfig {
+        election_ticks: ticks(config.election_timeout_min).max(2),
+        heartbeat_ticks: ticks(config.heartbeat_interval),
+        ..node_model::raft_rs::RaftRsConfig::default()
+    }
+}
+
+#[cfg(feature = "raft-rs")]
+pub(super) fn drive_raft_rs(scenario: &Scenario, seed: u64, options: RunOptions) -> Driven {
+    let mut sim = raft_rs_cluster(scenario, seed, options);
+    drive_replicas(&mut sim, scenario, seed, options)
+}
+
+/// Installs the checks, schedules faults and requests, runs the phases and judges.
+pub(crate) fn drive_replicas<N: Replica>(
+    sim: &mut Sim<N>,
+    scenario: &Scenario,
+    seed: u64,
+    options: RunOptions,
+) -> Driven {
+    let history = prepare(sim, scenario, seed);
+    let completed = run_phases(sim, scenario);
+    let mut extra = finals(&sim.world(), scenario, &history, completed);
+    if scenario
+        .checks
+        .invariants
+        .iter()
+        .any(|i| i == "raft: linearizability")
+    {
+        extra.push((linearizability(&history), false));
+    }
+    Driven {
+        outcome: sim.outcome(),
+        extra,
+        trace: options.record_trace.then(|| sim.take_trace()),
+    }
+}
+
+/// Installs checks, faults and the workload; returns the history recorder.
+pub(crate) fn prepare<N: Replica>(
+    sim: &mut Sim<N>,
+    scenario: &Scenario,
+    seed: u64,
+) -> HistoryHandle {
+    for name in &scenario.checks.invariants {
+        match name.as_str() {
+            "raft: election safety" => sim.add_invariant(name, ElectionSafety::default()),
+            "raft: log matching" => sim.add_invariant(name, LogMatching::default()),
+            "raft: leader completeness" => sim.add_invariant(name, LeaderCompleteness::default()),
+            "raft: state machine safety" => sim.add_invariant(name, StateMachineSafety::default()),
+            "raft: linearizability" => {}
+            other => unreachable!("validated invariant name {other}"),
+        }
+    }
+    let history = record_history(sim);
+    sim.schedule_all(&fault_schedule(scenario, seed));
+    if let Some(Workload::Raft {
+        rate,
+        start,
+        end,
+        keys,
+        reads_percent,
+        clients,
+    }) = scenario.workload
+    {
+        let mean = (1e9 / rate).round().max(2.0) as u64;
+        let workload = RaftWorkload {
+            start: SimTime::ZERO + start,
+            end: SimTime::ZERO + end,
+            interval_min: SimDuration::from_nanos(mean / 2),
+            interval_max: SimDuration::from_nanos(mean * 3 / 2),
+            keys,
+            clients,
+            reads_percent,
+        };
+        workload.schedule(sim);
+    }
+    history
+}
+
+/// The fault phase, then the heal phase: probe requests must complete within the bound.
+/// Returns how many probes completed.
+pub(crate) fn run_phases<N: Replica>(sim: &mut Sim<N>, scenario: &Scenario) -> u64 {
+    let heal_at = heal_time(scenario);
+    if sim.run_to(heal_at).is_err() {
+        return 0;
+    }
+    for fault in heal_faults(sim.node_count()) {
+        sim.schedule(heal_at, fault);
+    }
+    let mut rng = SimRng::new(sim.seed(), "probes");
+    let mut replicas = node_model::raft::replicas(sim);
+    let probes = scenario.heal.progress;
+    for sequence in 0..probes {
+        // A probe every 200 ms, each retried every 100 ms until a leader takes it.
+        let first = heal_at + SimDuration::from_millis(200 * (sequence + 1));
+        let offer = Offer::new(
+            RequestId {
+                client: PROBE_CLIENT,
+                sequence,
+            },
+            Op::Get { key: 0 },
+        );
+        for attempt in 0..30 {
+            rng.shuffle(&mut replicas);
+            offer.schedule(
+                sim,
+                first + SimDuration::from_millis(100 * attempt),
+                &replicas,
+            );
+        }
+    }
+    let completed = Rc::new(Cell::new(0_u64));
+    let counter = Rc::clone(&completed);
+    let deadline = heal_at + scenario.heal.within;
+    sim.eventually(LIVENESS, deadline, move |world| {
+        let done = world
+            .observations()
+            .iter()
+            .filter(|o| matches!(o.value, RaftEvent::Returned { request, .. } if request.client == PROBE_CLIENT))
+            .count() as u64;
+        counter.set(counter.get() + done);
+        counter.get() >= probes
+    });
+    let _ = sim.run_to(deadline);
+    completed.get()
+}
+
+fn linearizability(history: &HistoryHandle) -> SubResult {
+    let result = history.check();
+    SubResult {
+        check: "raft: linearizability".to_string(),
+        kind: "final".to_string(),
+        passed: result.is_ok(),
+        detail: match result {
+            Ok(report) => format!("{report:?}"),
+            Err(error) => error.to_string(),
+        },
+    }
+}
+
+fn finals<N: Replica>(
+    world: &World<'_, N>,
+    scenario: &Scenario,
+    history: &HistoryHandle,
+    _probes: u64,
+) -> Vec<(SubResult, bool)> {
+    let up: Vec<&N> = world
+        .nodes()
+        .filter(|&(id, _)| world.status(id) == NodeStatus::Up)
+        .map(|(_, node)| node)
+        .collect();
+    scenario
+        .checks
+        .finals
+        .iter()
+        .map(|assertion| {
+            let verdict = match assertion {
+                FinalAssertion::Converged => converged(&up),
+                FinalAssertion::MinCompleted(count) => {
+                    let done = history.history().completed() as u64;
+                    if done >= *count {
+                        Ok(format!("{done} completed"))
+                    } else {
+                        Err(format!("only {done} completed"))
+                    }
+                }
+                other => unreachable!("validated: {other} is not a raft assertion"),
+            };
+            let sub = SubResult {
+                check: assertion.to_string(),
+                kind: "final".to_string(),
+                passed: verdict.is_ok(),
+                detail: verdict.unwrap_or_else(|e| e),
+            };
+            (sub, assertion.is_liveness())
+        })
+        .collect()
+}
+
+/// Every running replica has committed the same log.
+fn converged<N: RaftView>(replicas: &[&N]) -> Result<String, String> {
+    let Some(first) = replicas.first() else {
+        return Err("no replica is running".to_string());
+    };
+    let commit = first.commit_index();
+    if let Some(other) = replicas.iter().find(|r| r.commit_index() != commit) {
+        return Err(format!(
+            "commit indexes differ: {} and {}",
+            commit,
+            other.commit_index()
+        ));
+    }
+    for index in 1..=commit {
+        let entry = first.entry(index);
+        if replicas.iter().any(|r| r.entry(index) != entry) {
+            return Err(format!("logs differ at committed index {index}"));
+        }
+    }
+    Ok(format!("all committed {commit} entries"))
+}
+
+#[cfg(not(feature = "raft-rs"))]
+pub(super) fn check_raft_rs_determinism(
+    _: &Scenario,
+    _: u64,
+) -> Result<u64, Box<sim_core::Divergence>> {
+    unreachable!("unbuilt implementations are skipped before they run")
+}
+
+#[cfg(feature = "raft-rs")]
+pub(super) fn check_raft_rs_determinism(
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<u64, Box<sim_core::Divergence>> {
+    sim_core::check_determinism(
+        || {
+            let mut sim = raft_rs_cluster(scenario, seed, RunOptions::default());
+            prepare(&mut sim, scenario, seed);
+            sim
+        },
+        |sim| {
+            run_phases(sim, scenario);
+            Ok(())
+        },
+    )
+}

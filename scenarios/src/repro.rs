@@ -1,0 +1,160 @@
+//! Repro files: one failing case, portable and human-readable.
+//!
+//! A repro file holds the full scenario (as a `[scenario]` table in the scenario file
+//! format), the implementation, the seed, the detsim version that wrote it and the
+//! trace hash the case produced. `detsim repro FILE` replays it and checks that the
+//! trace hash matches, so a stale repro (other build, edited scenario) says so.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::case::{CaseResult, Verdict};
+use crate::error::InputError;
+use crate::file::ScenarioFile;
+use crate::model::{Implementation, Scenario};
+use crate::parse::validate;
+
+/// The file form of a repro.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReproFile {
+    /// The detsim version that wrote it.
+    pub detsim_version: String,
+    /// The implementation to run.
+    pub implementation: Spanned<String>,
+    /// The seed.
+    pub seed: u64,
+    /// The trace hash the case produced, `0x` and 16 hex digits.
+    pub expected_trace_hash: Spanned<String>,
+    /// How the case ended.
+    pub expected_verdict: Spanned<String>,
+    /// What failed, for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// The scenario.
+    pub scenario: ScenarioFile,
+}
+
+/// A validated repro.
+#[derive(Clone, Debug)]
+pub struct Repro {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// The implementation.
+    pub implementation: Implementation,
+    /// The seed.
+    pub seed: u64,
+    /// The expected trace hash.
+    pub expected_trace_hash: u64,
+    /// The expected verdict.
+    pub expected_verdict: String,
+    /// The version that wrote it.
+    pub detsim_version: String,
+}
+
+const HEADER: &str = "# detsim repro file: one case, replayed exactly by `detsim repro <this file>`.\n\
+# Shrink it with `detsim shrink <this file> -o smaller.toml`.\n\n";
+
+impl Repro {
+    /// The repro of a finished case.
+    pub fn of(scenario: &Scenario, result: &CaseResult) -> Repro {
+        Repro {
+            scenario: scenario.clone(),
+            implementation: result.implementation,
+            seed: result.seed,
+            expected_trace_hash: result.trace_hash,
+            expected_verdict: result.verdict.name().to_string(),
+            detsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// The repro as file text.
+    pub fn to_toml(&self, failure: Option<&str>) -> String {
+        let mut scenario = self.scenario.file.clone();
+        scenario.name = Some(self.scenario.name.clone());
+        let file = ReproFile {
+            detsim_version: self.detsim_version.clone(),
+            implementation: Spanned::new(0..0, self.implementation.name().to_string()),
+            seed: self.seed,
+            expected_trace_hash: Spanned::new(0..0, format!("0x{:016x}", self.expected_trace_hash)),
+            expected_verdict: Spanned::new(0..0, self.expected_verdict.clone()),
+            failure: failure.map(str::to_string),
+            scenario,
+        };
+        format!(
+            "{HEADER}{}",
+            toml::to_string(&file).expect("repro files serialise")
+        )
+    }
+
+    /// Writes the repro to `path`.
+    pub fn write(&self, path: &Path, failure: Option<&str>) -> Result<(), InputError> {
+        std::fs::write(path, self.to_toml(failure))
+            .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))
+    }
+
+    /// Parses repro text (`path` for error messages).
+    pub fn parse(source: &str, path: Option<&Path>) -> Result<Repro, InputError> {
+        let located = |error: InputError| match path {
+            Some(path) => error.in_file(path),
+            None => error,
+        };
+        let file: ReproFile =
+            toml::from_str(source).map_err(|e| located(InputError::from_toml(source, &e)))?;
+        let implementation: Implementation =
+            file.implementation.get_ref().parse().map_err(|m: String| {
+                located(InputError::at(source, file.implementation.span(), m))
+            })?;
+        let hash_text = file.expected_trace_hash.get_ref();
+        let expected_trace_hash = hash_text
+            .strip_prefix("0x")
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+            .ok_or_else(|| {
+                located(InputError::at(
+                    source,
+                    file.expected_trace_hash.span(),
+                    format!("\"{hash_text}\" is not a trace hash"),
+                ))
+                .with_help("write 0x followed by 16 hex digits, as detsim prints them")
+            })?;
+        let verdict = file.expected_verdict.get_ref().clone();
+        let known = ["pass", "safety", "liveness", "panic", "limit", "skipped"];
+        if !known.contains(&verdict.as_str()) {
+            return Err(located(InputError::at(
+                source,
+                file.expected_verdict.span(),
+                format!("unknown verdict \"{verdict}\""),
+            ))
+            .with_help(format!("expected one of: {}", known.join(", "))));
+        }
+        let scenario = validate(file.scenario, source, path).map_err(located)?;
+        Ok(Repro {
+            scenario,
+            implementation,
+            seed: file.seed,
+            expected_trace_hash,
+            expected_verdict: verdict,
+            detsim_version: file.detsim_version,
+        })
+    }
+
+    /// Reads and parses the repro file at `path`.
+    pub fn load(path: &Path) -> Result<Repro, InputError> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
+        Repro::parse(&source, Some(path))
+    }
+
+    /// Does `result` reproduce this repro exactly?
+    pub fn matches(&self, result: &CaseResult) -> bool {
+        result.trace_hash == self.expected_trace_hash
+            && result.verdict.name() == self.expected_verdict
+    }
+}
+
+/// `true` if `verdict` is one a repro is worth saving for.
+pub fn worth_saving(verdict: Verdict) -> bool {
+    verdict.is_failure()
+}

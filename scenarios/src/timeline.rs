@@ -1,0 +1,124 @@
+//! Showing what happened: the JSON-lines trace and a per-node summary for the terminal.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+use sim_core::{StepKind, Trace};
+
+use crate::error::InputError;
+use crate::model::Scenario;
+
+/// One line of the JSON-lines trace.
+#[derive(Serialize)]
+struct TraceLine<'a> {
+    step: u64,
+    time_ns: u64,
+    kind: String,
+    node: Option<&'a str>,
+    source: Option<&'a str>,
+    sent_at_ns: Option<u64>,
+    message: &'a str,
+    hash: String,
+}
+
+/// Writes `trace` as JSON lines, one per step, naming nodes as the scenario does.
+pub fn write_json_lines(trace: &Trace, scenario: &Scenario, path: &Path) -> Result<(), InputError> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))?;
+    let mut out = std::io::BufWriter::new(file);
+    let name = |node: Option<sim_core::NodeId>| node.map(|n| scenario.node_name(n));
+    for record in &trace.records {
+        let line = TraceLine {
+            step: record.step,
+            time_ns: record.time.as_nanos(),
+            kind: record.kind.to_string(),
+            node: name(record.node),
+            source: name(record.source),
+            sent_at_ns: record.sent_at.map(|t| t.as_nanos()),
+            message: &record.detail,
+            hash: format!("0x{:016x}", record.hash),
+        };
+        let text = serde_json::to_string(&line).expect("trace lines serialise");
+        writeln!(out, "{text}")
+            .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))?;
+    }
+    out.flush()
+        .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))
+}
+
+/// A per-node account of the run (what each node handled, the faults that hit it) and
+/// the last steps before the end, for the terminal.
+pub fn summarize(trace: &Trace, scenario: &Scenario, tail: usize) -> String {
+    #[derive(Default)]
+    struct Counts {
+        delivered: u64,
+        timers: u64,
+        calls: u64,
+        faults: Vec<String>,
+    }
+    let mut per_node: BTreeMap<u32, Counts> = BTreeMap::new();
+    for record in &trace.records {
+        let Some(node) = record.node else { continue };
+        let counts = per_node.entry(node.0).or_default();
+        match record.kind {
+            StepKind::Deliver => counts.delivered += 1,
+            StepKind::Timer => counts.timers += 1,
+            StepKind::Call => counts.calls += 1,
+            StepKind::Fault => {
+                counts
+                    .faults
+                    .push(format!("{} {}", record.time, short(&record.detail)))
+            }
+            StepKind::Start | StepKind::LinkChange => {}
+        }
+    }
+    let mut text = String::from("per node:\n");
+    for (node, counts) in &per_node {
+        let name = scenario.node_name(sim_core::NodeId(*node));
+        let _ = writeln!(
+            text,
+            "  {name:<14} {:>7} messages {:>6} timers {:>5} calls",
+            counts.delivered, counts.timers, counts.calls
+        );
+        for fault in &counts.faults {
+            let _ = writeln!(text, "      fault {fault}");
+        }
+    }
+    let _ = writeln!(text, "last {} steps:", tail.min(trace.records.len()));
+    for record in trace
+        .records
+        .iter()
+        .rev()
+        .take(tail)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        let node = record.node.map_or("-", |n| scenario.node_name(n));
+        let source = record
+            .source
+            .map(|s| format!("{} -> ", scenario.node_name(s)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "  #{:<8} {:>14} {:<7} {source}{node}: {}",
+            record.step,
+            record.time.to_string(),
+            record.kind.to_string(),
+            short(&record.detail)
+        );
+    }
+    text
+}
+
+fn short(text: &str) -> String {
+    const MAX: usize = 100;
+    if text.chars().count() <= MAX {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(MAX).collect();
+    format!("{cut}...")
+}
