@@ -32,6 +32,8 @@ pub enum Verdict {
     Limit,
     /// The implementation cannot run this scenario (reported, not silent).
     Skipped,
+    /// A test vector's run differs from what the vector recorded.
+    Mismatch,
 }
 
 impl Verdict {
@@ -44,6 +46,7 @@ impl Verdict {
             Verdict::Panic => "panic",
             Verdict::Limit => "limit",
             Verdict::Skipped => "skipped",
+            Verdict::Mismatch => "mismatch",
         }
     }
 
@@ -126,6 +129,8 @@ pub struct CaseResult {
     pub trace_hash: u64,
     /// One result per check.
     pub sub_results: Vec<SubResult>,
+    /// Facts about the state at the end.
+    pub facts: Facts,
 }
 
 impl CaseResult {
@@ -156,7 +161,13 @@ pub(crate) struct Driven {
     /// Results of final assertions and other case-level checks: (result, is_liveness).
     pub(crate) extra: Vec<(SubResult, bool)>,
     pub(crate) trace: Option<Trace>,
+    /// Facts about the state at the end, for test vectors and reports.
+    pub(crate) facts: Facts,
 }
+
+/// Facts about the state at the end of a case (`"final_height" = "57"`): what test
+/// vectors pin besides the trace hash, in words people can read.
+pub type Facts = std::collections::BTreeMap<String, String>;
 
 /// Runs `scenario` against `implementation` with `seed`.
 pub fn run_case(scenario: &Scenario, implementation: Implementation, seed: u64) -> CaseResult {
@@ -183,6 +194,7 @@ pub fn run_case_with(
         steps: 0,
         trace_hash: 0,
         sub_results: Vec::new(),
+        facts: Facts::new(),
     };
     if let Some(reason) = implementation.unsupported(scenario) {
         result.verdict = Verdict::Skipped;
@@ -208,6 +220,7 @@ pub fn run_case_with(
 /// Turns a driven run into the case's verdict and sub-results.
 fn judge(result: &mut CaseResult, driven: Driven) {
     let outcome = driven.outcome;
+    result.facts = driven.facts;
     result.virtual_time = outcome.time;
     result.steps = outcome.stats.steps;
     result.trace_hash = outcome.trace_hash;

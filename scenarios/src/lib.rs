@@ -32,13 +32,15 @@ mod parse;
 mod preset;
 mod protocol;
 pub mod report;
+pub mod shrink;
 pub mod repro;
 pub mod swarm;
 pub mod timeline;
 pub mod units;
+pub mod vectors;
 
 pub use builder::{Fault, ScenarioBuilder};
-pub use case::{CaseResult, RunOptions, SubResult, Verdict, run_case, run_case_with};
+pub use case::{CaseResult, Facts, RunOptions, SubResult, Verdict, run_case, run_case_with};
 pub use error::InputError;
 pub use model::{
     Checks, Cluster, FinalAssertion, Heal, Implementation, Protocol, RandomFaults, Runner,

@@ -41,6 +41,8 @@ pub struct Tally {
     pub limit: u64,
     /// Skipped (unsupported).
     pub skipped: u64,
+    /// Test vectors whose run differs from the recording.
+    pub mismatch: u64,
 }
 
 impl Tally {
@@ -56,6 +58,7 @@ impl Tally {
                 Verdict::Panic => &mut tally.panicked,
                 Verdict::Limit => &mut tally.limit,
                 Verdict::Skipped => &mut tally.skipped,
+                Verdict::Mismatch => &mut tally.mismatch,
             } += 1;
         }
         tally
@@ -63,15 +66,16 @@ impl Tally {
 
     /// Cases that failed.
     pub fn failed(&self) -> u64 {
-        self.safety + self.liveness + self.panicked + self.limit
+        self.safety + self.liveness + self.panicked + self.limit + self.mismatch
     }
 
     /// The process exit code these results call for: 4 if anything panicked, else 1 for
-    /// a safety failure, else 3 for liveness (or a limit), else 0.
+    /// a safety failure (or a test vector that no longer matches), else 3 for liveness
+    /// (or a limit), else 0.
     pub fn exit_code(&self) -> u8 {
         if self.panicked > 0 {
             4
-        } else if self.safety > 0 {
+        } else if self.safety + self.mismatch > 0 {
             1
         } else if self.liveness + self.limit > 0 {
             3
@@ -108,6 +112,8 @@ pub struct CaseReport {
     pub repro: String,
     /// One result per check.
     pub sub_results: Vec<SubResult>,
+    /// Facts about the state at the end.
+    pub facts: crate::case::Facts,
 }
 
 /// A failed check in the JSON report.
@@ -281,6 +287,7 @@ fn case_report(scenario: &Scenario, result: &CaseResult) -> CaseReport {
         message: result.message.clone(),
         repro: repro_command(scenario, result),
         sub_results: result.sub_results.clone(),
+        facts: result.facts.clone(),
     }
 }
 

@@ -23,6 +23,7 @@ pub(super) fn drive(scenario: &Scenario, seed: u64, options: RunOptions) -> Driv
         outcome: sim.outcome(),
         extra,
         trace: options.record_trace.then(|| sim.take_trace()),
+        facts: facts(&sim.world()),
     }
 }
 
@@ -111,6 +112,24 @@ fn up_nodes<'a>(world: &'a World<'_, ChainNode>) -> Vec<&'a ChainNode> {
         .filter(|&(id, _)| world.status(id) == NodeStatus::Up)
         .map(|(_, node)| node)
         .collect()
+}
+
+/// Facts about the end state: lowest final height, its block, the head's epoch and
+/// validators.
+fn facts(world: &World<'_, ChainNode>) -> crate::case::Facts {
+    let mut facts = crate::case::Facts::new();
+    let nodes = up_nodes(world);
+    if let Some(first) = nodes.first() {
+        let lowest = nodes.iter().map(|n| n.status().final_height).min().unwrap_or(0);
+        let status = first.status();
+        facts.insert("final_height".to_string(), lowest.to_string());
+        let block = first.block_at(lowest).map_or_else(String::new, |b| b.hash.to_string());
+        facts.insert("final_block".to_string(), block);
+        facts.insert("epoch".to_string(), status.epoch.to_string());
+        facts.insert("validators".to_string(), status.validators.len().to_string());
+    }
+    facts.insert("nodes_up".to_string(), nodes.len().to_string());
+    facts
 }
 
 /// The final assertions, each with whether its failure is a liveness failure.

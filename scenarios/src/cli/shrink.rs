@@ -1,0 +1,31 @@
+//! `detsim shrink`: make a failing repro smaller.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use scenarios::InputError;
+use scenarios::repro::Repro;
+
+/// Arguments of `detsim shrink`.
+#[derive(Debug, Args)]
+pub(crate) struct ShrinkArgs {
+    /// The failing repro file.
+    file: PathBuf,
+    /// Where to write the smaller repro.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The most candidate runs to try.
+    #[arg(long, default_value_t = 400)]
+    budget: u32,
+}
+
+pub(crate) fn shrink(args: ShrinkArgs) -> Result<u8, InputError> {
+    let repro = Repro::load(&args.file)?;
+    let shrunk = scenarios::shrink::shrink(&repro, args.budget)?;
+    shrunk.repro.write(&args.output, Some(&shrunk.result.summary()))?;
+    println!("before: {}", shrunk.before);
+    println!("after:  {}", shrunk.after);
+    println!("still fails: {}", shrunk.result.summary());
+    println!("{} runs; wrote {} (replay: detsim repro {})", shrunk.runs, args.output.display(), args.output.display());
+    Ok(0)
+}

@@ -1,0 +1,334 @@
+//! Shrinking: a failing repro made as small as it will go while the same check still
+//! fails the same way.
+//!
+//! The random fault generator's faults for the repro's seed are first written out as an
+//! explicit timeline, so that they can be edited one by one. Then, while it helps and
+//! within a budget of runs: whole chunks of the timeline are removed (delta debugging),
+//! faults are moved earlier (shorter outages), the workload is thinned and cut short,
+//! nodes are removed where the protocol allows, and the fault phase is shortened. Every
+//! candidate is an ordinary scenario, validated and run from the same seed.
+
+use sim_core::{ClogTarget, Fault, Partition, SimDuration, SimTime};
+use toml::Spanned;
+
+use crate::case::{CaseResult, run_case};
+use crate::error::InputError;
+use crate::file::{DiskFaultsFile, FaultFile, FromToFile, NameList, Names, ScenarioFile, SkewFile};
+use crate::model::Scenario;
+use crate::parse::parse_scenario;
+use crate::protocol::fault_schedule;
+use crate::repro::Repro;
+use crate::units::{format_chance, format_duration};
+
+/// How big a scenario is, for before/after reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Size {
+    /// Timeline entries.
+    pub faults: usize,
+    /// Client requests the workload makes.
+    pub requests: u64,
+    /// Nodes.
+    pub nodes: u32,
+    /// The fault phase.
+    pub duration: SimDuration,
+}
+
+impl Size {
+    /// The size of `scenario` (with random faults counted as generated for `seed`).
+    pub fn of(scenario: &Scenario, seed: u64) -> Size {
+        let requests = match &scenario.workload {
+            Some(crate::model::Workload::Chain { rate, start, end, .. } | crate::model::Workload::Raft { rate, start, end, .. }) => {
+                ((*end - *start).as_secs_f64() * rate) as u64
+            }
+            None => 0,
+        };
+        Size {
+            faults: fault_schedule(scenario, seed).len(),
+            requests,
+            nodes: scenario.cluster.node_count(),
+            duration: scenario.duration,
+        }
+    }
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} faults, {} requests, {} nodes, {}", self.faults, self.requests, self.nodes, self.duration)
+    }
+}
+
+/// The result of shrinking.
+#[derive(Debug)]
+pub struct Shrunk {
+    /// The smaller repro.
+    pub repro: Repro,
+    /// The failure it still shows.
+    pub result: CaseResult,
+    /// The size before.
+    pub before: Size,
+    /// The size after.
+    pub after: Size,
+    /// Candidate runs tried.
+    pub runs: u32,
+}
+
+/// The failure a shrunk scenario must keep: same verdict, same failing check.
+fn signature(result: &CaseResult) -> (String, String) {
+    let check = result.violation.as_ref().map_or_else(
+        || result.message.as_deref().unwrap_or("").split(':').next().unwrap_or("").to_string(),
+        |v| v.check.clone(),
+    );
+    (result.verdict.name().to_string(), check)
+}
+
+struct Shrinker {
+    repro: Repro,
+    target: (String, String),
+    best: ScenarioFile,
+    best_result: CaseResult,
+    runs: u32,
+    budget: u32,
+}
+
+impl Shrinker {
+    /// Runs `candidate`; keeps it if it still fails the same way.
+    fn try_keep(&mut self, candidate: ScenarioFile) -> bool {
+        if self.runs >= self.budget {
+            return false;
+        }
+        let Ok(text) = toml::to_string(&candidate) else {
+            return false;
+        };
+        let Ok(scenario) = parse_scenario(&text, None) else {
+            return false; // e.g. a fault names a node that was removed
+        };
+        self.runs += 1;
+        let result = run_case(&scenario, self.repro.implementation, self.repro.seed);
+        if signature(&result) != self.target {
+            return false;
+        }
+        self.best = candidate;
+        self.best_result = result;
+        true
+    }
+
+    fn faults(&mut self) {
+        let mut chunk = self.best.faults.len().div_ceil(2).max(1);
+        while chunk >= 1 && !self.best.faults.is_empty() {
+            let mut start = 0;
+            let mut removed_any = false;
+            while start < self.best.faults.len() {
+                let mut candidate = self.best.clone();
+                let end = (start + chunk).min(candidate.faults.len());
+                candidate.faults.drain(start..end);
+                if self.try_keep(candidate) {
+                    removed_any = true;
+                } else {
+                    start += chunk;
+                }
+            }
+            if !removed_any {
+                if chunk == 1 {
+                    break;
+                }
+                chunk = chunk.div_ceil(2);
+            }
+        }
+    }
+
+    /// Moves each fault halfway towards the one before it (shorter outages).
+    fn earlier(&mut self) {
+        for index in 1..self.best.faults.len() {
+            let times: Vec<Option<SimDuration>> = self.best.faults.iter().map(|f| at(f.get_ref())).collect();
+            let (Some(Some(previous)), Some(Some(current))) = (times.get(index - 1), times.get(index)) else {
+                continue;
+            };
+            if current <= previous {
+                continue;
+            }
+            let halfway = *previous + SimDuration::from_nanos((*current - *previous).as_nanos() / 2);
+            let mut candidate = self.best.clone();
+            let mut entry = candidate.faults[index].get_ref().clone();
+            entry.at = Some(Spanned::new(0..0, format_duration(halfway)));
+            candidate.faults[index] = Spanned::new(0..0, entry);
+            self.try_keep(candidate);
+        }
+    }
+
+    fn workload(&mut self) {
+        if self.best.workload.is_none() {
+            return;
+        }
+        let mut none = self.best.clone();
+        none.workload = None;
+        if self.try_keep(none) {
+            return;
+        }
+        for _ in 0..6 {
+            let mut thinner = self.best.clone();
+            let workload = thinner.workload.as_mut().expect("checked above");
+            let Some(rate) = workload.rate.as_ref().map(|r| *r.get_ref()) else { return };
+            workload.rate = Some(Spanned::new(0..0, rate / 2.0));
+            if !self.try_keep(thinner) {
+                return;
+            }
+        }
+    }
+
+    fn nodes(&mut self) {
+        for field in ["observers", "validators", "replicas"] {
+            loop {
+                let mut candidate = self.best.clone();
+                let cluster = &mut candidate.cluster;
+                let slot = match field {
+                    "observers" => &mut cluster.observers,
+                    "validators" => &mut cluster.validators,
+                    _ => &mut cluster.replicas,
+                };
+                let Some(count) = slot.as_ref().map(|c| *c.get_ref()) else { break };
+                let floor = if field == "observers" { 0 } else { 1 };
+                if count <= floor {
+                    break;
+                }
+                *slot = Some(Spanned::new(0..0, count - 1));
+                if !self.try_keep(candidate) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Ends the fault phase just after the last fault (or the failure).
+    fn duration(&mut self) {
+        let last_fault = self.best.faults.iter().filter_map(|f| at(f.get_ref())).max().unwrap_or(SimDuration::ZERO);
+        let failed_at = self.best_result.virtual_time - SimTime::ZERO;
+        let end = last_fault.max(failed_at.min(last_fault + SimDuration::from_secs(5))) + SimDuration::from_secs(1);
+        let mut candidate = self.best.clone();
+        candidate.duration = Some(Spanned::new(0..0, format_duration(end)));
+        if let Some(workload) = candidate.workload.as_mut() {
+            workload.end = None;
+        }
+        if let Some(random) = candidate.random_faults.as_mut() {
+            random.end = None;
+        }
+        self.try_keep(candidate);
+    }
+}
+
+fn at(fault: &FaultFile) -> Option<SimDuration> {
+    fault.at.as_ref().and_then(|t| crate::units::parse_duration(t.get_ref()).ok())
+}
+
+/// Shrinks `repro` with at most `budget` candidate runs.
+pub fn shrink(repro: &Repro, budget: u32) -> Result<Shrunk, InputError> {
+    let before = Size::of(&repro.scenario, repro.seed);
+    let first = run_case(&repro.scenario, repro.implementation, repro.seed);
+    if !first.verdict.is_failure() {
+        return Err(InputError::new(format!(
+            "this repro does not fail (verdict: {}); there is nothing to shrink",
+            first.verdict
+        ))
+        .with_help("check that it was written by the same detsim version"));
+    }
+    let mut shrinker = Shrinker {
+        repro: repro.clone(),
+        target: signature(&first),
+        best: materialized(&repro.scenario, repro.seed),
+        best_result: first.clone(),
+        runs: 0,
+        budget,
+    };
+    if !shrinker.try_keep(shrinker.best.clone()) {
+        // The explicit timeline does not reproduce exactly; shrink the original form.
+        shrinker.best = repro.scenario.file.clone();
+        shrinker.best_result = first;
+    }
+    for _ in 0..3 {
+        let size = (shrinker.best.faults.len(), shrinker.runs);
+        shrinker.faults();
+        shrinker.earlier();
+        shrinker.workload();
+        shrinker.nodes();
+        shrinker.duration();
+        if shrinker.best.faults.len() == size.0 || shrinker.runs >= shrinker.budget {
+            break;
+        }
+    }
+    let text = toml::to_string(&shrinker.best).map_err(|e| InputError::new(e.to_string()))?;
+    let mut scenario = parse_scenario(&text, None)?;
+    scenario.name = repro.scenario.name.clone();
+    scenario.path = repro.scenario.path.clone();
+    let after = Size::of(&scenario, repro.seed);
+    let result = shrinker.best_result;
+    let repro = Repro::of(&scenario, &result);
+    Ok(Shrunk { repro, result, before, after, runs: shrinker.runs })
+}
+
+/// `scenario`'s file form with its random faults for `seed` written out as a timeline.
+pub fn materialized(scenario: &Scenario, seed: u64) -> ScenarioFile {
+    let mut file = scenario.file.clone();
+    if scenario.random_faults.is_none() {
+        return file;
+    }
+    file.random_faults = None;
+    file.faults = fault_schedule(scenario, seed)
+        .iter()
+        .filter_map(|timed| {
+            let mut entry = describe(&timed.fault, scenario)?;
+            entry.at = Some(Spanned::new(0..0, format_duration(timed.at - SimTime::ZERO)));
+            Some(Spanned::new(0..0, entry))
+        })
+        .collect();
+    file
+}
+
+/// The timeline entry for `fault` (`None` for faults files cannot express).
+fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
+    let name = |n: sim_core::NodeId| scenario.node_name(n).to_string();
+    let one = |n| -> Names { Spanned::new(0..0, NameList::One(name(n))) };
+    let many = |nodes: &[sim_core::NodeId]| -> Names { Spanned::new(0..0, NameList::Many(nodes.iter().map(|&n| name(n)).collect())) };
+    let text = |s: String| Spanned::new(0..0, s);
+    let mut entry = FaultFile::default();
+    match fault {
+        Fault::Crash(n) => entry.crash = Some(one(*n)),
+        Fault::Restart(n) => entry.restart = Some(one(*n)),
+        Fault::ResetData(n) => entry.reset_data = Some(one(*n)),
+        Fault::Pause(n) => entry.pause = Some(one(*n)),
+        Fault::Resume(n) => entry.resume = Some(one(*n)),
+        Fault::Heal => entry.heal = Some(true),
+        Fault::HealNode(n) => entry.heal_node = Some(one(*n)),
+        Fault::UnclogAll => entry.unclog_all = Some(true),
+        Fault::Partition(Partition::Groups(groups)) => {
+            entry.partition = Some(groups.iter().map(|g| g.iter().map(|&n| text(name(n))).collect()).collect());
+        }
+        Fault::Partition(Partition::OneWay { from, to }) => entry.one_way = Some(FromToFile { from: many(from), to: many(to) }),
+        Fault::Partition(Partition::Isolate(n)) => entry.isolate = Some(one(*n)),
+        Fault::Partition(Partition::Link { source, target }) => {
+            entry.one_way = Some(FromToFile { from: one(*source), to: one(*target) });
+        }
+        Fault::Clog { target: ClogTarget::Node(n), duration } => {
+            entry.clog = Some(one(*n));
+            entry.lasting = duration.map(|d| text(format_duration(d)));
+        }
+        Fault::Clog { target: ClogTarget::Link { source, target }, duration } => {
+            entry.clog_link = Some(FromToFile { from: one(*source), to: one(*target) });
+            entry.lasting = duration.map(|d| text(format_duration(d)));
+        }
+        Fault::Unclog(ClogTarget::Node(n)) => entry.unclog = Some(one(*n)),
+        Fault::ClockSkew { node, offset_ns } => {
+            let magnitude = format_duration(SimDuration::from_nanos(offset_ns.unsigned_abs()));
+            let offset = if *offset_ns < 0 { format!("-{magnitude}") } else { magnitude };
+            entry.clock_skew = Some(SkewFile { node: text(name(*node)), offset: text(offset) });
+        }
+        Fault::DiskFaults { node, faults } => {
+            entry.disk_faults = Some(DiskFaultsFile {
+                node: text(name(*node)),
+                lost_write: Some(text(format_chance(faults.lost_write))),
+                corrupt_write: Some(text(format_chance(faults.corrupt_write))),
+                read_error: Some(text(format_chance(faults.read_error))),
+            });
+        }
+        Fault::Unclog(ClogTarget::Link { .. }) | Fault::ClockDrift { .. } | Fault::SetLink { .. } => return None,
+    }
+    Some(entry)
+}
