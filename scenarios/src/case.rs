@@ -201,7 +201,10 @@ pub fn run_case_with(
         result.message = Some(reason);
         return (result, None);
     }
-    let driven = catch_panic(|| protocol::drive(scenario, implementation, seed, options));
+    let driven = catch_panic(|| {
+        injected_panic(seed);
+        protocol::drive(scenario, implementation, seed, options)
+    });
     result.wall_time = started.elapsed();
     match driven {
         Ok(driven) => {
@@ -214,6 +217,15 @@ pub fn run_case_with(
             result.message = Some(format!("panicked: {message}"));
             (result, None)
         }
+    }
+}
+
+/// A test hook for the panic path: `DETSIM_INJECT_PANIC=<seed>` makes that seed's cases
+/// panic, so that tests can show a panic is caught, reported with its seed, and turned
+/// into exit code 4 while the swarm goes on. Never set outside tests.
+fn injected_panic(seed: u64) {
+    if std::env::var("DETSIM_INJECT_PANIC").is_ok_and(|value| value == seed.to_string()) {
+        panic!("injected panic (DETSIM_INJECT_PANIC={seed})");
     }
 }
 

@@ -1,6 +1,6 @@
 //! The scenario file format, exactly as written: TOML tables that reject unknown fields,
 //! with source spans on every value that can be wrong in a way TOML itself cannot see
-//! (a misspelt node name, a time out of order). [`crate::parse`] turns this into a
+//! (a misspelt node name, a time out of order). [`crate::parse_scenario`] turns this into a
 //! validated [`crate::Scenario`]; shrinking edits it and writes it back.
 //!
 //! See `docs/scenarios.md` for the format with examples.
@@ -421,6 +421,9 @@ pub struct RandomFaultsFile {
     /// The fault kinds that may be drawn (default: all the protocol supports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kinds: Option<Vec<Text>>,
+    /// Relative weights by kind (`{ crash = 6, pause = 1 }`), instead of `kinds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Spanned<BTreeMap<String, u32>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swarm: Option<bool>,
 }

@@ -123,6 +123,13 @@ impl Implementation {
             ));
         }
         let runner = scenario.runner();
+        if runner == Runner::Adversary && !cfg!(feature = "adversarial") {
+            return Some(
+                "the scenario asks for byzantine nodes, which this build refuses: rebuild detsim with \
+                 `--features adversarial` to consent"
+                    .to_string(),
+            );
+        }
         let supported = match self {
             Implementation::DetsimChain => true,
             Implementation::DetsimRaft | Implementation::RaftRs => {

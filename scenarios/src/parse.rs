@@ -342,9 +342,17 @@ impl Parser<'_> {
                     .get_ref()
                     .parse()
                     .map_err(|m: String| self.error(adversary.span(), m))?;
-                parsed
-                    .check_allowed((index as u32) < config.validators)
-                    .map_err(|error| self.error(adversary.span(), error.to_string()))?;
+                if parsed.needs_validator() && index as u32 >= config.validators {
+                    return Err(self.error(
+                        adversary.span(),
+                        format!(
+                            "adversary `{parsed}` needs a validator, but {name} is an observer"
+                        ),
+                    ));
+                }
+                // Whether this build may run it is decided when a case runs (a build
+                // without the `adversarial` feature refuses it as skipped, with how to
+                // enable it), so that such scenarios still list and validate.
                 overrides.adversary = Some(parsed);
             }
             config.overrides.insert(index as u32, overrides);

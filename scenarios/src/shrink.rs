@@ -37,9 +37,14 @@ impl Size {
     /// The size of `scenario` (with random faults counted as generated for `seed`).
     pub fn of(scenario: &Scenario, seed: u64) -> Size {
         let requests = match &scenario.workload {
-            Some(crate::model::Workload::Chain { rate, start, end, .. } | crate::model::Workload::Raft { rate, start, end, .. }) => {
-                ((*end - *start).as_secs_f64() * rate) as u64
-            }
+            Some(
+                crate::model::Workload::Chain {
+                    rate, start, end, ..
+                }
+                | crate::model::Workload::Raft {
+                    rate, start, end, ..
+                },
+            ) => ((*end - *start).as_secs_f64() * rate) as u64,
             None => 0,
         };
         Size {
@@ -53,7 +58,11 @@ impl Size {
 
 impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} faults, {} requests, {} nodes, {}", self.faults, self.requests, self.nodes, self.duration)
+        write!(
+            f,
+            "{} faults, {} requests, {} nodes, {}",
+            self.faults, self.requests, self.nodes, self.duration
+        )
     }
 }
 
@@ -75,7 +84,16 @@ pub struct Shrunk {
 /// The failure a shrunk scenario must keep: same verdict, same failing check.
 fn signature(result: &CaseResult) -> (String, String) {
     let check = result.violation.as_ref().map_or_else(
-        || result.message.as_deref().unwrap_or("").split(':').next().unwrap_or("").to_string(),
+        || {
+            result
+                .message
+                .as_deref()
+                .unwrap_or("")
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        },
         |v| v.check.clone(),
     );
     (result.verdict.name().to_string(), check)
@@ -139,14 +157,18 @@ impl Shrinker {
     /// Moves each fault halfway towards the one before it (shorter outages).
     fn earlier(&mut self) {
         for index in 1..self.best.faults.len() {
-            let times: Vec<Option<SimDuration>> = self.best.faults.iter().map(|f| at(f.get_ref())).collect();
-            let (Some(Some(previous)), Some(Some(current))) = (times.get(index - 1), times.get(index)) else {
+            let times: Vec<Option<SimDuration>> =
+                self.best.faults.iter().map(|f| at(f.get_ref())).collect();
+            let (Some(Some(previous)), Some(Some(current))) =
+                (times.get(index - 1), times.get(index))
+            else {
                 continue;
             };
             if current <= previous {
                 continue;
             }
-            let halfway = *previous + SimDuration::from_nanos((*current - *previous).as_nanos() / 2);
+            let halfway =
+                *previous + SimDuration::from_nanos((*current - *previous).as_nanos() / 2);
             let mut candidate = self.best.clone();
             let mut entry = candidate.faults[index].get_ref().clone();
             entry.at = Some(Spanned::new(0..0, format_duration(halfway)));
@@ -167,7 +189,9 @@ impl Shrinker {
         for _ in 0..6 {
             let mut thinner = self.best.clone();
             let workload = thinner.workload.as_mut().expect("checked above");
-            let Some(rate) = workload.rate.as_ref().map(|r| *r.get_ref()) else { return };
+            let Some(rate) = workload.rate.as_ref().map(|r| *r.get_ref()) else {
+                return;
+            };
             workload.rate = Some(Spanned::new(0..0, rate / 2.0));
             if !self.try_keep(thinner) {
                 return;
@@ -185,7 +209,9 @@ impl Shrinker {
                     "validators" => &mut cluster.validators,
                     _ => &mut cluster.replicas,
                 };
-                let Some(count) = slot.as_ref().map(|c| *c.get_ref()) else { break };
+                let Some(count) = slot.as_ref().map(|c| *c.get_ref()) else {
+                    break;
+                };
                 let floor = if field == "observers" { 0 } else { 1 };
                 if count <= floor {
                     break;
@@ -200,9 +226,16 @@ impl Shrinker {
 
     /// Ends the fault phase just after the last fault (or the failure).
     fn duration(&mut self) {
-        let last_fault = self.best.faults.iter().filter_map(|f| at(f.get_ref())).max().unwrap_or(SimDuration::ZERO);
+        let last_fault = self
+            .best
+            .faults
+            .iter()
+            .filter_map(|f| at(f.get_ref()))
+            .max()
+            .unwrap_or(SimDuration::ZERO);
         let failed_at = self.best_result.virtual_time - SimTime::ZERO;
-        let end = last_fault.max(failed_at.min(last_fault + SimDuration::from_secs(5))) + SimDuration::from_secs(1);
+        let end = last_fault.max(failed_at.min(last_fault + SimDuration::from_secs(5)))
+            + SimDuration::from_secs(1);
         let mut candidate = self.best.clone();
         candidate.duration = Some(Spanned::new(0..0, format_duration(end)));
         if let Some(workload) = candidate.workload.as_mut() {
@@ -216,7 +249,10 @@ impl Shrinker {
 }
 
 fn at(fault: &FaultFile) -> Option<SimDuration> {
-    fault.at.as_ref().and_then(|t| crate::units::parse_duration(t.get_ref()).ok())
+    fault
+        .at
+        .as_ref()
+        .and_then(|t| crate::units::parse_duration(t.get_ref()).ok())
 }
 
 /// Shrinks `repro` with at most `budget` candidate runs.
@@ -261,7 +297,13 @@ pub fn shrink(repro: &Repro, budget: u32) -> Result<Shrunk, InputError> {
     let after = Size::of(&scenario, repro.seed);
     let result = shrinker.best_result;
     let repro = Repro::of(&scenario, &result);
-    Ok(Shrunk { repro, result, before, after, runs: shrinker.runs })
+    Ok(Shrunk {
+        repro,
+        result,
+        before,
+        after,
+        runs: shrinker.runs,
+    })
 }
 
 /// `scenario`'s file form with its random faults for `seed` written out as a timeline.
@@ -275,19 +317,42 @@ pub fn materialized(scenario: &Scenario, seed: u64) -> ScenarioFile {
         .iter()
         .filter_map(|timed| {
             let mut entry = describe(&timed.fault, scenario)?;
-            entry.at = Some(Spanned::new(0..0, format_duration(timed.at - SimTime::ZERO)));
+            entry.at = Some(Spanned::new(
+                0..0,
+                format_duration(timed.at - SimTime::ZERO),
+            ));
             Some(Spanned::new(0..0, entry))
         })
         .collect();
     file
 }
 
+/// Node names as a scenario file spells them, for [`describe`].
+struct Namer<'a>(&'a Scenario);
+
+impl Namer<'_> {
+    fn name(&self, node: sim_core::NodeId) -> String {
+        self.0.node_name(node).to_string()
+    }
+
+    fn one(&self, node: sim_core::NodeId) -> Names {
+        Spanned::new(0..0, NameList::One(self.name(node)))
+    }
+
+    fn many(&self, nodes: &[sim_core::NodeId]) -> Names {
+        let names = nodes.iter().map(|&n| self.name(n)).collect();
+        Spanned::new(0..0, NameList::Many(names))
+    }
+}
+
+fn text(s: String) -> Spanned<String> {
+    Spanned::new(0..0, s)
+}
+
 /// The timeline entry for `fault` (`None` for faults files cannot express).
 fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
-    let name = |n: sim_core::NodeId| scenario.node_name(n).to_string();
-    let one = |n| -> Names { Spanned::new(0..0, NameList::One(name(n))) };
-    let many = |nodes: &[sim_core::NodeId]| -> Names { Spanned::new(0..0, NameList::Many(nodes.iter().map(|&n| name(n)).collect())) };
-    let text = |s: String| Spanned::new(0..0, s);
+    let names = Namer(scenario);
+    let one = |n| names.one(n);
     let mut entry = FaultFile::default();
     match fault {
         Fault::Crash(n) => entry.crash = Some(one(*n)),
@@ -298,37 +363,75 @@ fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
         Fault::Heal => entry.heal = Some(true),
         Fault::HealNode(n) => entry.heal_node = Some(one(*n)),
         Fault::UnclogAll => entry.unclog_all = Some(true),
-        Fault::Partition(Partition::Groups(groups)) => {
-            entry.partition = Some(groups.iter().map(|g| g.iter().map(|&n| text(name(n))).collect()).collect());
-        }
-        Fault::Partition(Partition::OneWay { from, to }) => entry.one_way = Some(FromToFile { from: many(from), to: many(to) }),
-        Fault::Partition(Partition::Isolate(n)) => entry.isolate = Some(one(*n)),
-        Fault::Partition(Partition::Link { source, target }) => {
-            entry.one_way = Some(FromToFile { from: one(*source), to: one(*target) });
-        }
-        Fault::Clog { target: ClogTarget::Node(n), duration } => {
+        Fault::Partition(partition) => describe_partition(partition, &names, &mut entry),
+        Fault::Clog {
+            target: ClogTarget::Node(n),
+            duration,
+        } => {
             entry.clog = Some(one(*n));
             entry.lasting = duration.map(|d| text(format_duration(d)));
         }
-        Fault::Clog { target: ClogTarget::Link { source, target }, duration } => {
-            entry.clog_link = Some(FromToFile { from: one(*source), to: one(*target) });
+        Fault::Clog {
+            target: ClogTarget::Link { source, target },
+            duration,
+        } => {
+            entry.clog_link = Some(FromToFile {
+                from: one(*source),
+                to: one(*target),
+            });
             entry.lasting = duration.map(|d| text(format_duration(d)));
         }
         Fault::Unclog(ClogTarget::Node(n)) => entry.unclog = Some(one(*n)),
         Fault::ClockSkew { node, offset_ns } => {
             let magnitude = format_duration(SimDuration::from_nanos(offset_ns.unsigned_abs()));
-            let offset = if *offset_ns < 0 { format!("-{magnitude}") } else { magnitude };
-            entry.clock_skew = Some(SkewFile { node: text(name(*node)), offset: text(offset) });
+            let offset = if *offset_ns < 0 {
+                format!("-{magnitude}")
+            } else {
+                magnitude
+            };
+            entry.clock_skew = Some(SkewFile {
+                node: text(names.name(*node)),
+                offset: text(offset),
+            });
         }
         Fault::DiskFaults { node, faults } => {
             entry.disk_faults = Some(DiskFaultsFile {
-                node: text(name(*node)),
+                node: text(names.name(*node)),
                 lost_write: Some(text(format_chance(faults.lost_write))),
                 corrupt_write: Some(text(format_chance(faults.corrupt_write))),
                 read_error: Some(text(format_chance(faults.read_error))),
             });
         }
-        Fault::Unclog(ClogTarget::Link { .. }) | Fault::ClockDrift { .. } | Fault::SetLink { .. } => return None,
+        Fault::Unclog(ClogTarget::Link { .. })
+        | Fault::ClockDrift { .. }
+        | Fault::SetLink { .. } => return None,
     }
     Some(entry)
+}
+
+/// The timeline fields for a partition.
+fn describe_partition(partition: &Partition, names: &Namer<'_>, entry: &mut FaultFile) {
+    match partition {
+        Partition::Groups(groups) => {
+            entry.partition = Some(
+                groups
+                    .iter()
+                    .map(|g| g.iter().map(|&n| text(names.name(n))).collect())
+                    .collect(),
+            );
+        }
+        Partition::OneWay { from, to } => {
+            entry.one_way = Some(FromToFile {
+                from: names.many(from),
+                to: names.many(to),
+            });
+        }
+        Partition::Isolate(n) => entry.isolate = Some(names.one(*n)),
+        Partition::Link { source, target } => {
+            entry.one_way = Some(FromToFile {
+                from: names.one(*source),
+                to: names.one(*target),
+            });
+        }
+    }
 }

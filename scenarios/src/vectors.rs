@@ -8,8 +8,8 @@
 //!     expected.toml   per implementation: verdict, trace hash, post-state facts
 //! ```
 //!
-//! Replaying a vector runs its scenario at its seed against every implementation of the
-//! protocol and compares with `expected.toml`. An implementation that does not support
+//! Replaying a vector runs its scenario at its seed against every implementation it
+//! names (by default, all of its protocol's) and compares with `expected.toml`. An implementation that does not support
 //! the vector's runner is reported as skipped, never dropped silently; one with no
 //! recorded expectation is reported as a mismatch, so a new implementation must be
 //! recorded on purpose.
@@ -64,7 +64,8 @@ pub struct Vector {
 }
 
 fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, InputError> {
-    let source = std::fs::read_to_string(path).map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
     toml::from_str(&source).map_err(|e| InputError::from_toml(&source, &e).in_file(path))
 }
 
@@ -74,7 +75,12 @@ impl Vector {
         let scenario = load_scenario(&dir.join("scenario.toml"))?;
         let meta: Meta = read_toml(&dir.join("meta.toml"))?;
         let expected = read_toml(&dir.join("expected.toml"))?;
-        Ok(Vector { dir: dir.to_path_buf(), scenario, meta, expected })
+        Ok(Vector {
+            dir: dir.to_path_buf(),
+            scenario,
+            meta,
+            expected,
+        })
     }
 
     /// The vector's name: its path below the vectors root.
@@ -82,11 +88,10 @@ impl Vector {
         self.dir.display().to_string()
     }
 
-    /// Runs the vector against every implementation of its protocol and compares.
+    /// Runs the vector against every implementation it names and compares.
     pub fn replay(&self) -> Vec<CaseResult> {
         self.scenario
-            .protocol
-            .implementations()
+            .implementations
             .iter()
             .map(|&implementation| self.replay_one(implementation))
             .collect()
@@ -107,10 +112,16 @@ impl Vector {
         let actual_hash = format!("0x{:016x}", result.trace_hash);
         let mut differences = Vec::new();
         if expected.verdict != result.verdict.name() {
-            differences.push(format!("verdict {} (recorded {})", result.verdict, expected.verdict));
+            differences.push(format!(
+                "verdict {} (recorded {})",
+                result.verdict, expected.verdict
+            ));
         }
         if expected.trace_hash != actual_hash {
-            differences.push(format!("trace hash {actual_hash} (recorded {})", expected.trace_hash));
+            differences.push(format!(
+                "trace hash {actual_hash} (recorded {})",
+                expected.trace_hash
+            ));
         }
         for (fact, value) in &expected.facts {
             let actual = result.facts.get(fact).map_or("(missing)", String::as_str);
@@ -119,8 +130,20 @@ impl Vector {
             }
         }
         if !differences.is_empty() {
-            result.message = Some(format!("differs from the vector: {}", differences.join("; ")));
+            result.message = Some(format!(
+                "differs from the vector: {}",
+                differences.join("; ")
+            ));
             result.verdict = Verdict::Mismatch;
+            result.violation = None;
+        } else if result.verdict != Verdict::Pass {
+            // A recorded failure that fails again, identically, is the vector passing.
+            result.message = Some(format!(
+                "reproduced the recorded {}: {}",
+                result.verdict,
+                result.summary()
+            ));
+            result.verdict = Verdict::Pass;
             result.violation = None;
         }
         result
@@ -136,8 +159,13 @@ pub fn find_vectors(root: &Path) -> Result<Vec<PathBuf>, InputError> {
             found.push(dir);
             continue;
         }
-        let entries = std::fs::read_dir(&dir).map_err(|e| InputError::new(format!("cannot read {}: {e}", dir.display())))?;
-        stack.extend(entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()));
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| InputError::new(format!("cannot read {}: {e}", dir.display())))?;
+        stack.extend(
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir()),
+        );
     }
     found.sort();
     Ok(found)
@@ -154,10 +182,16 @@ pub fn save_vector(
     source: &str,
 ) -> Result<PathBuf, InputError> {
     let preset = scenario.preset.as_deref().unwrap_or("default");
-    let dir = root.join(preset).join(scenario.protocol.name()).join(scenario.runner().name()).join(suite).join(case);
-    std::fs::create_dir_all(&dir).map_err(|e| InputError::new(format!("cannot create {}: {e}", dir.display())))?;
+    let dir = root
+        .join(preset)
+        .join(scenario.protocol.name())
+        .join(scenario.runner().name())
+        .join(suite)
+        .join(case);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| InputError::new(format!("cannot create {}: {e}", dir.display())))?;
     let mut expected = BTreeMap::new();
-    for &implementation in scenario.protocol.implementations() {
+    for &implementation in &scenario.implementations {
         let result = run_case(scenario, implementation, seed);
         if result.verdict == Verdict::Skipped {
             continue;
@@ -169,13 +203,24 @@ pub fn save_vector(
         };
         expected.insert(implementation.name().to_string(), recorded);
     }
-    let meta = Meta { seed, detsim_version: env!("CARGO_PKG_VERSION").to_string(), description: scenario.description.clone() };
+    let meta = Meta {
+        seed,
+        detsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        description: scenario.description.clone(),
+    };
     let write = |name: &str, text: String| {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))
+        std::fs::write(&path, text)
+            .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))
     };
     write("scenario.toml", source.to_string())?;
-    write("meta.toml", toml::to_string(&meta).expect("meta serialises"))?;
-    write("expected.toml", toml::to_string(&expected).expect("expectations serialise"))?;
+    write(
+        "meta.toml",
+        toml::to_string(&meta).expect("meta serialises"),
+    )?;
+    write(
+        "expected.toml",
+        toml::to_string(&expected).expect("expectations serialise"),
+    )?;
     Ok(dir)
 }

@@ -15,9 +15,19 @@ pub(crate) mod vector;
 pub(crate) fn list(paths: &[PathBuf]) -> Result<u8, InputError> {
     for file in scenario_files(paths)? {
         let scenario = scenarios::load_scenario(&file)?;
-        let implementations: Vec<&str> = scenario.implementations.iter().map(|i| i.name()).collect();
-        let tags = if scenario.tags.is_empty() { String::new() } else { format!(" [{}]", scenario.tags.join(", ")) };
-        println!("{}  ({}: {}){tags}", scenario.name, scenario.protocol, implementations.join(", "));
+        let implementations: Vec<&str> =
+            scenario.implementations.iter().map(|i| i.name()).collect();
+        let tags = if scenario.tags.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", scenario.tags.join(", "))
+        };
+        println!(
+            "{}  ({}: {}){tags}",
+            scenario.name,
+            scenario.protocol,
+            implementations.join(", ")
+        );
         println!("    {}", file.display());
         if !scenario.description.is_empty() {
             println!("    {}", scenario.description);

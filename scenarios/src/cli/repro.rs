@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use scenarios::repro::Repro;
 use scenarios::report::Tally;
+use scenarios::repro::Repro;
 use scenarios::timeline::{summarize, write_json_lines};
 use scenarios::{InputError, RunOptions, run_case_with};
 
@@ -28,7 +28,12 @@ pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
         "replaying {} against {} with seed {} (written by detsim {})",
         scenario.name, repro.implementation, repro.seed, repro.detsim_version
     );
-    let (result, trace) = run_case_with(scenario, repro.implementation, repro.seed, RunOptions { record_trace: true });
+    let (result, trace) = run_case_with(
+        scenario,
+        repro.implementation,
+        repro.seed,
+        RunOptions { record_trace: true },
+    );
     if let Some(trace) = &trace {
         println!("{}", summarize(trace, scenario, 12));
         if let Some(path) = &args.trace {
@@ -37,7 +42,10 @@ pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
         }
     }
     println!("verdict: {} — {}", result.verdict, result.summary());
-    println!("trace hash: 0x{:016x} (expected 0x{:016x})", result.trace_hash, repro.expected_trace_hash);
+    println!(
+        "trace hash: 0x{:016x} (expected 0x{:016x})",
+        result.trace_hash, repro.expected_trace_hash
+    );
     if args.check_determinism {
         match scenarios::check_determinism(scenario, repro.implementation, repro.seed) {
             Ok(hash) => println!("determinism: two runs took the same steps (trace 0x{hash:016x})"),

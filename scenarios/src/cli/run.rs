@@ -8,8 +8,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use regex::Regex;
 use scenarios::discover::scenario_files;
-use scenarios::repro::{Repro, worth_saving};
 use scenarios::report::{Report, Tally, summary_text};
+use scenarios::repro::{Repro, worth_saving};
 use scenarios::swarm::{Shard, SwarmPlan, run_swarm};
 use scenarios::vectors::{Vector, find_vectors};
 use scenarios::{CaseResult, InputError, Scenario};
@@ -56,19 +56,32 @@ fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
     let (start, end) = text
         .split_once("..")
         .ok_or_else(|| format!("\"{text}\" is not a seed range; write A..B, e.g. 0..100"))?;
-    let number = |part: &str| part.trim().parse::<u64>().map_err(|_| format!("\"{part}\" is not a seed in \"{text}\""));
+    let number = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("\"{part}\" is not a seed in \"{text}\""))
+    };
     let range = number(start)?..number(end)?;
     if range.is_empty() {
-        return Err(format!("the seed range {text} is empty; B must be greater than A"));
+        return Err(format!(
+            "the seed range {text} is empty; B must be greater than A"
+        ));
     }
     Ok(range)
 }
 
 fn parse_shard(text: &str) -> Result<Shard, String> {
-    let parsed = text.split_once('/').and_then(|(k, n)| Some((k.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
+    let parsed = text
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
     match parsed {
-        Some((k, n)) if n > 0 && (1..=n).contains(&k) => Ok(Shard { index: k - 1, count: n }),
-        _ => Err(format!("\"{text}\" is not a shard; write K/N with 1 <= K <= N, e.g. 1/4")),
+        Some((k, n)) if n > 0 && (1..=n).contains(&k) => Ok(Shard {
+            index: k - 1,
+            count: n,
+        }),
+        _ => Err(format!(
+            "\"{text}\" is not a shard; write K/N with 1 <= K <= N, e.g. 1/4"
+        )),
     }
 }
 
@@ -99,20 +112,42 @@ pub(crate) fn run(args: RunArgs) -> Result<u8, InputError> {
         }
     };
     let scenarios = load_all(&plain, args.scenario.as_ref())?;
-    let plan = SwarmPlan { scenarios, seeds: seeds.clone(), shard: args.shard.unwrap_or(Shard::ALL), implementations: args.implementation.clone() };
+    let plan = SwarmPlan {
+        scenarios,
+        seeds: seeds.clone(),
+        shard: args.shard.unwrap_or(Shard::ALL),
+        implementations: args.implementation.clone(),
+    };
     let cases = plan.cases();
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let bar = progress_bar(cases.len() as u64);
     let progress = |result: &CaseResult| {
         bar.inc(1);
         if result.verdict.is_failure() {
-            bar.println(format!("FAILED {} {} seed {}: {}", result.scenario, result.implementation, result.seed, result.summary()));
+            bar.println(format!(
+                "FAILED {} {} seed {}: {}",
+                result.scenario,
+                result.implementation,
+                result.seed,
+                result.summary()
+            ));
         }
     };
     let swarm = run_swarm(&plan, &cases, jobs, args.fail_fast, &progress);
     bar.finish_and_clear();
-    let shard = args.shard.map_or_else(|| "1/1".to_string(), |s| format!("{}/{}", s.index + 1, s.count));
-    let report = Report::new(&plan.scenarios, &swarm.results, &format!("{}..{}", seeds.start, seeds.end), &shard, swarm.wall_time.as_secs_f64());
+    let shard = args.shard.map_or_else(
+        || "1/1".to_string(),
+        |s| format!("{}/{}", s.index + 1, s.count),
+    );
+    let report = Report::new(
+        &plan.scenarios,
+        &swarm.results,
+        &format!("{}..{}", seeds.start, seeds.end),
+        &shard,
+        swarm.wall_time.as_secs_f64(),
+    );
     write_outputs(&args, &report)?;
     if let Some(dir) = &args.save_failures {
         save_failures(dir, &plan.scenarios, &swarm.results)?;
@@ -127,9 +162,11 @@ pub(crate) fn run(args: RunArgs) -> Result<u8, InputError> {
 fn progress_bar(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} cases ({per_sec}, eta {eta})")
-            .expect("the template is valid")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} cases ({per_sec}, eta {eta})",
+        )
+        .expect("the template is valid")
+        .progress_chars("=> "),
     );
     bar
 }
@@ -138,7 +175,11 @@ fn progress_bar(len: u64) -> ProgressBar {
 fn split_vectors(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), InputError> {
     let (mut plain, mut vectors) = (Vec::new(), Vec::new());
     for path in paths {
-        let found = if path.is_dir() { find_vectors(path)? } else { Vec::new() };
+        let found = if path.is_dir() {
+            find_vectors(path)?
+        } else {
+            Vec::new()
+        };
         if found.is_empty() {
             plain.push(path.clone());
         } else {
@@ -153,11 +194,17 @@ fn load_all(paths: &[PathBuf], filter: Option<&Regex>) -> Result<Vec<Scenario>, 
     for file in scenario_files(paths)? {
         let scenario = scenarios::load_scenario(&file)?;
         if filter.is_none_or(|re| re.is_match(&scenario.name)) {
-            if let Some(other) = scenarios.iter().find(|s: &&Scenario| s.name == scenario.name) {
+            if let Some(other) = scenarios
+                .iter()
+                .find(|s: &&Scenario| s.name == scenario.name)
+            {
                 return Err(InputError::new(format!(
                     "two scenarios are named \"{}\": {} and {}",
                     scenario.name,
-                    other.path.as_ref().map_or("?".into(), |p| p.display().to_string()),
+                    other
+                        .path
+                        .as_ref()
+                        .map_or("?".into(), |p| p.display().to_string()),
                     file.display()
                 ))
                 .with_help("give one of them a different `name`"));
@@ -172,7 +219,10 @@ fn load_all(paths: &[PathBuf], filter: Option<&Regex>) -> Result<Vec<Scenario>, 
 }
 
 fn write_outputs(args: &RunArgs, report: &Report) -> Result<(), InputError> {
-    let write = |path: &Path, text: String| std::fs::write(path, text).map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())));
+    let write = |path: &Path, text: String| {
+        std::fs::write(path, text)
+            .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))
+    };
     if let Some(path) = &args.report {
         write(path, report.to_json())?;
     }
@@ -182,45 +232,79 @@ fn write_outputs(args: &RunArgs, report: &Report) -> Result<(), InputError> {
     Ok(())
 }
 
-fn save_failures(dir: &Path, scenarios: &[Scenario], results: &[CaseResult]) -> Result<(), InputError> {
-    std::fs::create_dir_all(dir).map_err(|e| InputError::new(format!("cannot create {}: {e}", dir.display())))?;
+fn save_failures(
+    dir: &Path,
+    scenarios: &[Scenario],
+    results: &[CaseResult],
+) -> Result<(), InputError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| InputError::new(format!("cannot create {}: {e}", dir.display())))?;
     for result in results.iter().filter(|r| worth_saving(r.verdict)) {
-        let Some(scenario) = scenarios.iter().find(|s| s.name == result.scenario) else { continue };
-        let file = dir.join(format!("{}-{}-seed{}.toml", result.scenario, result.implementation, result.seed));
+        let Some(scenario) = scenarios.iter().find(|s| s.name == result.scenario) else {
+            continue;
+        };
+        let file = dir.join(format!(
+            "{}-{}-seed{}.toml",
+            result.scenario, result.implementation, result.seed
+        ));
         Repro::of(scenario, result).write(&file, Some(&result.summary()))?;
-        println!("saved repro: {}  (replay: detsim repro {})", file.display(), file.display());
+        println!(
+            "saved repro: {}  (replay: detsim repro {})",
+            file.display(),
+            file.display()
+        );
     }
     Ok(())
 }
 
 /// Replays every test vector; seeds come from the vectors.
 fn run_vectors(dirs: &[PathBuf], args: &RunArgs) -> Result<u8, InputError> {
-    let vectors: Vec<Vector> = dirs.iter().map(|d| Vector::load(d)).collect::<Result<_, _>>()?;
+    let vectors: Vec<Vector> = dirs
+        .iter()
+        .map(|d| Vector::load(d))
+        .collect::<Result<_, _>>()?;
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for vector in &vectors {
             let results = &results;
             scope.spawn(move || {
                 let replayed = vector.replay();
-                results.lock().expect("no panic while holding results").push((vector.name(), replayed));
+                results
+                    .lock()
+                    .expect("no panic while holding results")
+                    .push((vector.name(), replayed));
             });
         }
     });
     let mut results = results.into_inner().expect("threads are done");
     results.sort_by(|a, b| a.0.cmp(&b.0));
-    let all: Vec<CaseResult> = results.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
+    let all: Vec<CaseResult> = results
+        .iter()
+        .flat_map(|(_, r)| r.iter().cloned())
+        .collect();
     for (name, cases) in &results {
         for case in cases {
             let note = match case.verdict {
-                scenarios::Verdict::Skipped => format!("skipped: {}", case.message.as_deref().unwrap_or("")),
+                scenarios::Verdict::Skipped => {
+                    format!("skipped: {}", case.message.as_deref().unwrap_or(""))
+                }
                 verdict if verdict.is_failure() => format!("FAILED {verdict}: {}", case.summary()),
-                verdict => verdict.to_string(),
+                verdict => case
+                    .message
+                    .clone()
+                    .map_or_else(|| verdict.to_string(), |m| format!("{verdict} ({m})")),
             };
             println!("vector {name} {}: {note}", case.implementation);
         }
     }
     let tally = Tally::of(&all);
-    println!("{} vector cases: {} passed, {} failed, {} skipped", tally.cases, tally.passed, tally.failed(), tally.skipped);
+    println!(
+        "{} vector cases: {} passed, {} failed, {} skipped",
+        tally.cases,
+        tally.passed,
+        tally.failed(),
+        tally.skipped
+    );
     let _ = args;
     Ok(tally.exit_code())
 }

@@ -22,10 +22,17 @@ pub(crate) struct ShrinkArgs {
 pub(crate) fn shrink(args: ShrinkArgs) -> Result<u8, InputError> {
     let repro = Repro::load(&args.file)?;
     let shrunk = scenarios::shrink::shrink(&repro, args.budget)?;
-    shrunk.repro.write(&args.output, Some(&shrunk.result.summary()))?;
+    shrunk
+        .repro
+        .write(&args.output, Some(&shrunk.result.summary()))?;
     println!("before: {}", shrunk.before);
     println!("after:  {}", shrunk.after);
     println!("still fails: {}", shrunk.result.summary());
-    println!("{} runs; wrote {} (replay: detsim repro {})", shrunk.runs, args.output.display(), args.output.display());
+    println!(
+        "{} runs; wrote {} (replay: detsim repro {})",
+        shrunk.runs,
+        args.output.display(),
+        args.output.display()
+    );
     Ok(0)
 }

@@ -26,9 +26,13 @@ pub(crate) struct SaveVectorArgs {
 }
 
 pub(crate) fn save(args: SaveVectorArgs) -> Result<u8, InputError> {
-    let source = std::fs::read_to_string(&args.file).map_err(|e| InputError::new(format!("cannot read {}: {e}", args.file.display())))?;
-    let scenario = scenarios::parse_scenario(&source, Some(&args.file)).map_err(|e| e.in_file(&args.file))?;
-    let case = args.case.unwrap_or_else(|| format!("{}-seed{}", scenario.name, args.seed));
+    let source = std::fs::read_to_string(&args.file)
+        .map_err(|e| InputError::new(format!("cannot read {}: {e}", args.file.display())))?;
+    let scenario =
+        scenarios::parse_scenario(&source, Some(&args.file)).map_err(|e| e.in_file(&args.file))?;
+    let case = args
+        .case
+        .unwrap_or_else(|| format!("{}-seed{}", scenario.name, args.seed));
     let dir = save_vector(&args.out, &scenario, args.seed, &args.suite, &case, &source)?;
     println!("saved test vector {}", dir.display());
     Ok(0)

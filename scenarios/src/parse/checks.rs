@@ -1,10 +1,11 @@
 //! The workload and the checks.
 
+use node_model::chain::ChainConfig;
 use sim_core::SimDuration;
 
 use super::{NodeNames, Parser};
 use crate::error::InputError;
-use crate::file::{FinalFile, ScenarioFile, SometimesFile};
+use crate::file::{FinalFile, ScenarioFile, SometimesFile, WorkloadFile};
 use crate::model::{Checks, Cluster, FinalAssertion, Protocol, Sometimes, Workload};
 
 /// Invariant names, by protocol.
@@ -62,85 +63,100 @@ impl Parser<'_> {
             ));
         }
         match cluster {
-            Cluster::Chain(config) => {
-                for (field, value) in [
-                    ("keys", &table.keys),
-                    ("reads_percent", &table.reads_percent),
-                    ("clients", &table.clients),
-                ] {
-                    if let Some(value) = value {
-                        return Err(self
-                            .error(value.span(), format!("`{field}` is for raft workloads"))
-                            .with_help("chain workloads have `accounts` and `amount_max`"));
-                    }
-                }
-                let known: Vec<&String> = config.genesis.balances.keys().collect();
-                let accounts = match &table.accounts {
-                    None => known.iter().map(|s| s.to_string()).collect(),
-                    Some(list) => {
-                        let mut accounts = Vec::new();
-                        for account in list {
-                            if !known.contains(&account.get_ref()) {
-                                let names: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
-                                return Err(self
-                                    .error(
-                                        account.span(),
-                                        format!("unknown account \"{}\"", account.get_ref()),
-                                    )
-                                    .with_help(format!(
-                                        "genesis accounts are: {}",
-                                        names.join(", ")
-                                    )));
-                            }
-                            accounts.push(account.get_ref().clone());
-                        }
-                        accounts
-                    }
-                };
-                if accounts.len() < 2 {
-                    return Err(
-                        InputError::new("a chain workload needs at least two accounts").with_help(
-                            "add accounts to [cluster.genesis.balances] or [workload] accounts",
-                        ),
-                    );
-                }
-                Ok(Some(Workload::Chain {
-                    rate,
-                    start,
-                    end,
-                    accounts,
-                    amount_max: table.amount_max.unwrap_or(100),
-                }))
-            }
-            Cluster::Raft { .. } => {
-                if let Some(accounts) = &table.accounts {
-                    let span = accounts.first().map_or(0..0, toml::Spanned::span);
-                    return Err(self
-                        .error(span, "`accounts` is for chain workloads")
-                        .with_help("raft workloads have `keys`, `reads_percent` and `clients`"));
-                }
-                let keys = table
-                    .keys
-                    .as_ref()
-                    .map_or(Ok(4), |k| self.range(k, 1..=1_000_000, "keys"))?;
-                let reads_percent = table
-                    .reads_percent
-                    .as_ref()
-                    .map_or(Ok(33), |r| self.range(r, 0..=100, "reads_percent"))?;
-                let clients = table
-                    .clients
-                    .as_ref()
-                    .map_or(Ok(3), |c| self.range(c, 1..=10_000, "clients"))?;
-                Ok(Some(Workload::Raft {
-                    rate,
-                    start,
-                    end,
-                    keys,
-                    reads_percent,
-                    clients,
-                }))
+            Cluster::Chain(config) => self.chain_workload(table, config, rate, start, end),
+            Cluster::Raft { .. } => self.raft_workload(table, rate, start, end),
+        }
+    }
+
+    /// The chain half of [`Parser::workload`]: accounts must be genesis accounts.
+    fn chain_workload(
+        &self,
+        table: &WorkloadFile,
+        config: &ChainConfig,
+        rate: f64,
+        start: SimDuration,
+        end: SimDuration,
+    ) -> Result<Option<Workload>, InputError> {
+        for (field, value) in [
+            ("keys", &table.keys),
+            ("reads_percent", &table.reads_percent),
+            ("clients", &table.clients),
+        ] {
+            if let Some(value) = value {
+                return Err(self
+                    .error(value.span(), format!("`{field}` is for raft workloads"))
+                    .with_help("chain workloads have `accounts` and `amount_max`"));
             }
         }
+        let known: Vec<&String> = config.genesis.balances.keys().collect();
+        let accounts = match &table.accounts {
+            None => known.iter().map(|s| s.to_string()).collect(),
+            Some(list) => {
+                let mut accounts = Vec::new();
+                for account in list {
+                    if !known.contains(&account.get_ref()) {
+                        let names: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
+                        return Err(self
+                            .error(
+                                account.span(),
+                                format!("unknown account \"{}\"", account.get_ref()),
+                            )
+                            .with_help(format!("genesis accounts are: {}", names.join(", "))));
+                    }
+                    accounts.push(account.get_ref().clone());
+                }
+                accounts
+            }
+        };
+        if accounts.len() < 2 {
+            return Err(
+                InputError::new("a chain workload needs at least two accounts")
+                    .with_help("add accounts to [cluster.genesis.balances] or [workload] accounts"),
+            );
+        }
+        Ok(Some(Workload::Chain {
+            rate,
+            start,
+            end,
+            accounts,
+            amount_max: table.amount_max.unwrap_or(100),
+        }))
+    }
+
+    /// The Raft half of [`Parser::workload`].
+    fn raft_workload(
+        &self,
+        table: &WorkloadFile,
+        rate: f64,
+        start: SimDuration,
+        end: SimDuration,
+    ) -> Result<Option<Workload>, InputError> {
+        if let Some(accounts) = &table.accounts {
+            let span = accounts.first().map_or(0..0, toml::Spanned::span);
+            return Err(self
+                .error(span, "`accounts` is for chain workloads")
+                .with_help("raft workloads have `keys`, `reads_percent` and `clients`"));
+        }
+        let keys = table
+            .keys
+            .as_ref()
+            .map_or(Ok(4), |k| self.range(k, 1..=1_000_000, "keys"))?;
+        let reads_percent = table
+            .reads_percent
+            .as_ref()
+            .map_or(Ok(33), |r| self.range(r, 0..=100, "reads_percent"))?;
+        let clients = table
+            .clients
+            .as_ref()
+            .map_or(Ok(3), |c| self.range(c, 1..=10_000, "clients"))?;
+        Ok(Some(Workload::Raft {
+            rate,
+            start,
+            end,
+            keys,
+            reads_percent,
+            clients,
+        }))
     }
 
     pub(crate) fn checks(

@@ -292,7 +292,15 @@ impl Parser<'_> {
         if let Some(max) = &table.max_down {
             generator.max_down = self.range(max, 0..=100, "max_down")?;
         }
-        generator.weights = self.kinds(table.kinds.as_ref(), protocol)?;
+        generator.weights = match (&table.kinds, &table.weights) {
+            (Some(_), Some(weights)) => {
+                return Err(
+                    self.error(weights.span(), "give either `kinds` or `weights`, not both")
+                );
+            }
+            (_, Some(weights)) => self.weights(weights, protocol)?,
+            (kinds, None) => self.kinds(kinds.as_ref(), protocol)?,
+        };
         generator
             .validate()
             .map_err(|m| InputError::new(format!("random_faults: {m}")))?;
@@ -300,6 +308,53 @@ impl Parser<'_> {
             generator,
             swarm: table.swarm.unwrap_or(true),
         }))
+    }
+
+    fn weights(
+        &self,
+        weights: &Spanned<std::collections::BTreeMap<String, u32>>,
+        protocol: Protocol,
+    ) -> Result<FaultWeights, InputError> {
+        let mut values = [0_u32; 9];
+        for (kind, &weight) in weights.get_ref() {
+            let Some(index) = KINDS.iter().position(|k| k == kind) else {
+                return Err(self
+                    .error(weights.span(), format!("unknown fault kind \"{kind}\""))
+                    .with_help(format!("expected some of: {}", KINDS.join(", "))));
+            };
+            if protocol == Protocol::Raft
+                && matches!(kind.as_str(), "disk" | "reset_data")
+                && weight > 0
+            {
+                return Err(self.error(
+                    weights.span(),
+                    format!("{protocol} scenarios cannot draw \"{kind}\" faults"),
+                ));
+            }
+            values[index] = weight;
+        }
+        let [
+            crash,
+            reset_data,
+            pause,
+            partition,
+            one_way,
+            isolate,
+            clog,
+            clock_skew,
+            disk,
+        ] = values;
+        Ok(FaultWeights {
+            crash,
+            reset_data,
+            pause,
+            partition,
+            one_way,
+            isolate,
+            clog,
+            clock_skew,
+            disk,
+        })
     }
 
     fn kinds(

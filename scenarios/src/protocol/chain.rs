@@ -120,13 +120,22 @@ fn facts(world: &World<'_, ChainNode>) -> crate::case::Facts {
     let mut facts = crate::case::Facts::new();
     let nodes = up_nodes(world);
     if let Some(first) = nodes.first() {
-        let lowest = nodes.iter().map(|n| n.status().final_height).min().unwrap_or(0);
+        let lowest = nodes
+            .iter()
+            .map(|n| n.status().final_height)
+            .min()
+            .unwrap_or(0);
         let status = first.status();
         facts.insert("final_height".to_string(), lowest.to_string());
-        let block = first.block_at(lowest).map_or_else(String::new, |b| b.hash.to_string());
+        let block = first
+            .block_at(lowest)
+            .map_or_else(String::new, |b| b.hash.to_string());
         facts.insert("final_block".to_string(), block);
         facts.insert("epoch".to_string(), status.epoch.to_string());
-        facts.insert("validators".to_string(), status.validators.len().to_string());
+        facts.insert(
+            "validators".to_string(),
+            status.validators.len().to_string(),
+        );
     }
     facts.insert("nodes_up".to_string(), nodes.len().to_string());
     facts

@@ -100,9 +100,16 @@ pub(crate) fn drive_replicas<N: Replica>(
     }
     let mut facts = crate::case::Facts::new();
     let world = sim.world();
-    let commit = world.nodes().map(|(_, n)| n.commit_index()).max().unwrap_or(0);
+    let commit = world
+        .nodes()
+        .map(|(_, n)| n.commit_index())
+        .max()
+        .unwrap_or(0);
     facts.insert("commit_index".to_string(), commit.to_string());
-    facts.insert("completed".to_string(), history.history().completed().to_string());
+    facts.insert(
+        "completed".to_string(),
+        history.history().completed().to_string(),
+    );
     Driven {
         outcome: sim.outcome(),
         extra,
