@@ -15,25 +15,34 @@ use crate::timer::TimerId;
 /// engine sees (and can fault) every effect.
 #[derive(Debug)]
 pub struct NodeContext<'a, M, T, O> {
-    pub(crate) id: NodeId,
-    pub(crate) incarnation: u32,
-    pub(crate) clock: &'a Clock,
-    pub(crate) rng: &'a mut SimRng,
-    pub(crate) disk: &'a mut Disk,
+    pub(crate) env: &'a mut NodeEnv,
     pub(crate) core: &'a mut Core<M, T, O>,
+}
+
+/// What the engine keeps for one node beside its state: everything a context lends.
+/// (One pointer in the context instead of one per field: a context is built for every
+/// step.)
+#[derive(Debug)]
+pub(crate) struct NodeEnv {
+    pub(crate) id: NodeId,
+    /// Moves on at every crash, so that timers of an earlier life never fire.
+    pub(crate) incarnation: u32,
+    pub(crate) rng: SimRng,
+    pub(crate) disk: Disk,
+    pub(crate) clock: Clock,
 }
 
 impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     /// This node's reading of the virtual clock (skew and drift applied).
     #[inline]
     pub fn now(&self) -> SimTime {
-        self.clock.local(self.core.now)
+        self.env.clock.local(self.core.now)
     }
 
     /// This node's id.
     #[inline]
     pub fn id(&self) -> NodeId {
-        self.id
+        self.env.id
     }
 
     /// The number of nodes in the simulation.
@@ -44,7 +53,7 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
 
     /// Every other node, in id order.
     pub fn peers(&self) -> impl Iterator<Item = NodeId> + use<M, T, O> {
-        let me = self.id;
+        let me = self.env.id;
         (0..self.core.node_count)
             .map(NodeId)
             .filter(move |&id| id != me)
@@ -53,21 +62,21 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     /// This node's own random stream (`"node/<id>"`), independent of every other node's.
     #[inline]
     pub fn rng(&mut self) -> &mut SimRng {
-        self.rng
+        &mut self.env.rng
     }
 
     /// Sends `message` to `target` through the interceptors and the network model.
     /// Sending to oneself delivers after the interceptors' delay only, with no link faults.
     #[inline]
     pub fn send(&mut self, target: NodeId, message: M) {
-        self.core.send(self.id, target, message);
+        self.core.send(self.env.id, target, message);
     }
 
     /// Sends a copy of `message` to every other node.
     pub fn broadcast(&mut self, message: M) {
         for target in (0..self.core.node_count).map(NodeId) {
-            if target != self.id {
-                self.core.send(self.id, target, message.clone());
+            if target != self.env.id {
+                self.core.send(self.env.id, target, message.clone());
             }
         }
     }
@@ -76,8 +85,9 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     /// pending timer of the node.
     #[inline]
     pub fn set_timer(&mut self, after: SimDuration, timer: T) -> TimerId {
-        let delay = self.clock.true_duration(after);
-        self.core.set_timer(self.id, self.incarnation, delay, timer)
+        let delay = self.env.clock.true_duration(after);
+        let env = &*self.env;
+        self.core.set_timer(env.id, env.incarnation, delay, timer)
     }
 
     /// Cancels a pending timer; returns `false` if it already fired or was cancelled.
@@ -89,13 +99,13 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     /// This node's disk.
     #[inline]
     pub fn disk(&mut self) -> &mut Disk {
-        self.disk
+        &mut self.env.disk
     }
 
     /// Reports `value` to the checkers; they see it after this step.
     pub fn observe(&mut self, value: O) {
         self.core.observations.push(Observation {
-            node: self.id,
+            node: self.env.id,
             time: self.core.now,
             value,
         });

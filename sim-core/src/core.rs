@@ -14,12 +14,35 @@ use crate::timer::{TimerId, TimerSlots};
 /// A message on the wire, from send to delivery.
 #[derive(Clone, Debug)]
 pub(crate) struct Delivery<M> {
-    pub(crate) source: NodeId,
-    pub(crate) target: NodeId,
+    pub(crate) route: Route,
     pub(crate) sent_at: SimTime,
-    /// Set once the message has left the network (it waits for a paused target).
-    pub(crate) arrived: bool,
     pub(crate) message: M,
+}
+
+/// The source and target of a delivery, packed in one word.
+///
+/// Queue entries are written when a message is sent and read back when it is due,
+/// often a few instructions later. Two 4-byte ids stored apart and then loaded as one
+/// 8-byte word defeat the CPU's store-to-load forwarding (about 15 cycles each time,
+/// a fifth of a W1 delivery); one 8-byte word is stored and loaded whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Route(u64);
+
+impl Route {
+    #[inline(always)]
+    pub(crate) fn new(source: NodeId, target: NodeId) -> Route {
+        Route(u64::from(source.0) | (u64::from(target.0) << 32))
+    }
+
+    #[inline(always)]
+    pub(crate) fn source(self) -> NodeId {
+        NodeId(self.0 as u32)
+    }
+
+    #[inline(always)]
+    pub(crate) fn target(self) -> NodeId {
+        NodeId((self.0 >> 32) as u32)
+    }
 }
 
 /// A pending timer of one incarnation of a node.
@@ -31,15 +54,22 @@ pub(crate) struct TimerEvent<T> {
     pub(crate) payload: T,
 }
 
-/// Everything that can be in the event queue. (`repr(u8)`: an explicit tag makes the
-/// dispatch `match` a plain jump instead of decoding a niche.)
+/// Everything that can be in the event queue.
+///
+/// `repr(u64)`: an explicit tag makes the dispatch `match` a plain jump instead of
+/// decoding a niche, and a whole-word tag keeps the first word of every entry a single
+/// store and a single load. With a one-byte tag, the small variants' fields share that
+/// word, so moving an entry (which the queue does right after it was written) reads it
+/// back in pieces and misses store-to-load forwarding: W1 ran 12% slower.
 #[derive(Debug)]
-#[repr(u8)]
+#[repr(u64)]
 pub(crate) enum Event<M, T> {
     /// A node starts for the first time.
     Start { node: NodeId },
     /// A message reaches the end of its link.
     Deliver(Delivery<M>),
+    /// A message that has left the network and waited for its paused target.
+    Arrived(Delivery<M>),
     /// A timer fires.
     Timer(TimerEvent<T>),
     /// A scheduled fault (an index into the simulation's fault table).
@@ -148,10 +178,8 @@ fn route<M: Clone, T>(
     let arrivals = network.route(sent_at, source, target, delay);
     let delivery = |message| {
         Event::Deliver(Delivery {
-            source,
-            target,
+            route: Route::new(source, target),
             sent_at,
-            arrived: false,
             message,
         })
     };

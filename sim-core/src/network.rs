@@ -309,23 +309,26 @@ impl Network {
         if source == target {
             return Arrivals::one(now + extra_delay);
         }
-        let link = self.link(source, target);
-        let (blocked, in_flight, config) = (link.blocked, link.in_flight, link.config);
-        let settings = &self.settings[usize::from(config)];
-        if blocked & CUT != 0 {
+        let mut at = self.index(source, target);
+        if at >= self.links.len() {
+            self.rebuild_links(); // the first send of the run (cold)
+            at = self.index(source, target);
+        }
+        let link = &mut self.links[at];
+        let settings = &self.settings[usize::from(link.config)];
+        if link.blocked & CUT != 0 {
             self.stats.dropped_partition += 1;
             return Arrivals::NONE;
         }
         if !settings.plain {
             return self.route_faulty(now, source, target, extra_delay);
         }
-        if in_flight >= settings.config.queue_capacity {
+        if link.in_flight >= settings.config.queue_capacity {
             self.stats.dropped_overflow += 1;
             return Arrivals::NONE;
         }
+        link.in_flight += 1;
         let delay = settings.config.latency.sample(&mut self.rng);
-        let at = self.index(source, target);
-        self.links[at].in_flight = in_flight + 1;
         Arrivals::one(now + delay + extra_delay)
     }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{CheckKind, Checks, Invariant, Violation};
 use crate::clock::Clock;
-use crate::context::NodeContext;
+use crate::context::{NodeContext, NodeEnv};
 use crate::core::{Core, Event};
 use crate::disk::Disk;
 use crate::fault::{Fault, FaultSchedule};
@@ -76,10 +76,7 @@ type Call<N> = Box<dyn FnOnce(&mut N, &mut Context<'_, N>)>;
 pub(crate) struct Slot<N: Node> {
     pub(crate) node: Option<N>,
     pub(crate) status: NodeStatus,
-    pub(crate) incarnation: u32,
-    pub(crate) rng: SimRng,
-    pub(crate) disk: Disk,
-    pub(crate) clock: Clock,
+    pub(crate) env: NodeEnv,
     /// Events that arrived while the node was paused, in arrival order.
     pub(crate) deferred: Vec<Event<N::Message, N::Timer>>,
     factory: Factory<N>,
@@ -197,10 +194,13 @@ impl<N: Node> Sim<N> {
         self.slots.push(Slot {
             node: Some(node),
             status: NodeStatus::Up,
-            incarnation: 0,
-            rng: SimRng::new(self.seed, &format!("node/{}", id.0)),
-            disk: Disk::new(SimRng::new(self.seed, &format!("disk/{}", id.0))),
-            clock: Clock::PERFECT,
+            env: NodeEnv {
+                id,
+                incarnation: 0,
+                rng: SimRng::new(self.seed, &format!("node/{}", id.0)),
+                disk: Disk::new(SimRng::new(self.seed, &format!("disk/{}", id.0))),
+                clock: Clock::PERFECT,
+            },
             deferred: Vec::new(),
             factory: Box::new(factory),
         });
@@ -323,7 +323,7 @@ impl<N: Node> Sim<N> {
         if self.check_running().is_err() || self.slots[node.index()].status != NodeStatus::Up {
             return None;
         }
-        self.begin_step(StepKind::Call, Some(node), None, u64::MAX, || {
+        self.begin_step(StepKind::Call, (Some(node), None), None, u64::MAX, || {
             "call".to_string()
         });
         let result = self.with_node(node, call);
@@ -401,7 +401,7 @@ impl<N: Node> Sim<N> {
 
     /// `node`'s disk.
     pub fn disk(&self, node: NodeId) -> &Disk {
-        &self.slots[node.index()].disk
+        &self.slots[node.index()].env.disk
     }
 
     /// The number of nodes.
@@ -559,13 +559,14 @@ impl<N: Node> Sim<N> {
         Err(self.stop(Stop::Violation(violation)))
     }
 
-    /// Folds the step into the trace hash and, if recording, starts its record.
+    /// Folds the step into the trace hash and, if recording, records it. `sent_at` is
+    /// a delivery's send time, for the record only.
     #[inline]
     fn begin_step(
         &mut self,
         kind: StepKind,
-        node: Option<NodeId>,
-        source: Option<NodeId>,
+        (node, source): (Option<NodeId>, Option<NodeId>),
+        sent_at: Option<SimTime>,
         digest: u64,
         detail: impl FnOnce() -> String,
     ) {
@@ -583,27 +584,26 @@ impl<N: Node> Sim<N> {
         self.trace.hash = hash;
         self.trace.last_kind = kind;
         self.trace.last_node = node;
-        if self.trace.detailed
-            && let Some(records) = &mut self.trace.records
-        {
-            records.push(TraceRecord {
+        if self.trace.detailed {
+            self.record(TraceRecord {
                 step: self.stats.steps + 1,
                 time,
                 kind,
                 node,
                 source,
-                sent_at: None,
+                sent_at,
                 detail: detail(),
                 hash,
             });
         }
     }
 
-    /// Adds the send time to the record of the delivery just begun.
+    /// Adds a step to the full trace.
     #[cold]
-    fn record_sent_at(&mut self, sent_at: SimTime) {
-        if let Some(record) = self.trace.records.as_mut().and_then(|r| r.last_mut()) {
-            record.sent_at = Some(sent_at);
+    #[inline(never)]
+    fn record(&mut self, record: TraceRecord) {
+        if let Some(records) = &mut self.trace.records {
+            records.push(record);
         }
     }
 
@@ -650,11 +650,7 @@ impl<N: Node> Sim<N> {
         let slot = &mut self.slots[node.index()];
         let state = slot.node.as_mut().expect("a running node has state");
         let mut ctx = NodeContext {
-            id: node,
-            incarnation: slot.incarnation,
-            clock: &slot.clock,
-            rng: &mut slot.rng,
-            disk: &mut slot.disk,
+            env: &mut slot.env,
             core: &mut self.core,
         };
         f(state, &mut ctx)

@@ -83,12 +83,12 @@ impl<'a, N: Node> World<'a, N> {
 
     /// `node`'s disk, for checks on durable state.
     pub fn disk(&self, node: NodeId) -> &'a Disk {
-        &self.slots[node.index()].disk
+        &self.slots[node.index()].env.disk
     }
 
     /// `node`'s reading of the clock.
     pub fn local_time(&self, node: NodeId) -> SimTime {
-        self.slots[node.index()].clock.local(self.core.now)
+        self.slots[node.index()].env.clock.local(self.core.now)
     }
 
     /// The topology as partitions have left it.
@@ -112,8 +112,8 @@ impl<'a, N: Node> World<'a, N> {
             .iter()
             .filter_map(|(time, event)| in_flight(event, Some(time)));
         let held = core.held.iter().map(|delivery| InFlight {
-            source: delivery.source,
-            target: delivery.target,
+            source: delivery.route.source(),
+            target: delivery.route.target(),
             sent_at: delivery.sent_at,
             arrives_at: None,
             message: &delivery.message,
@@ -128,9 +128,9 @@ impl<'a, N: Node> World<'a, N> {
 
 fn in_flight<M, T>(event: &Event<M, T>, time: Option<SimTime>) -> Option<InFlight<'_, M>> {
     match event {
-        Event::Deliver(delivery) => Some(InFlight {
-            source: delivery.source,
-            target: delivery.target,
+        Event::Deliver(delivery) | Event::Arrived(delivery) => Some(InFlight {
+            source: delivery.route.source(),
+            target: delivery.route.target(),
             sent_at: delivery.sent_at,
             arrives_at: time,
             message: &delivery.message,

@@ -23,7 +23,8 @@ impl<N: Node> Sim<N> {
     #[inline(always)]
     pub(super) fn dispatch(&mut self, event: Event<N::Message, N::Timer>) -> bool {
         match event {
-            Event::Deliver(delivery) => self.deliver(delivery),
+            Event::Deliver(delivery) => self.deliver(delivery, false),
+            Event::Arrived(delivery) => self.deliver(delivery, true),
             Event::Timer(timer) => self.fire(timer),
             Event::Start { node } => self.start(node),
             Event::Fault(index) => {
@@ -50,11 +51,11 @@ impl<N: Node> Sim<N> {
     }
 
     #[inline(always)]
-    fn deliver(&mut self, mut delivery: Delivery<N::Message>) -> bool {
-        let (source, target) = (delivery.source, delivery.target);
-        if !delivery.arrived {
+    fn deliver(&mut self, delivery: Delivery<N::Message>, arrived: bool) -> bool {
+        let (source, target) = (delivery.route.source(), delivery.route.target());
+        if !arrived {
             match self.core.network.arrive(source, target) {
-                Arrival::Deliver => delivery.arrived = true,
+                Arrival::Deliver => {}
                 Arrival::Cut => return false,
                 Arrival::Clogged => {
                     self.core.held.push(delivery);
@@ -65,7 +66,7 @@ impl<N: Node> Sim<N> {
         match self.gate(target) {
             Gate::Run => {}
             Gate::Defer => {
-                self.defer(target, Event::Deliver(delivery));
+                self.defer(target, Event::Arrived(delivery));
                 return false;
             }
             Gate::Drop => {
@@ -77,14 +78,11 @@ impl<N: Node> Sim<N> {
         let message = delivery.message;
         self.begin_step(
             StepKind::Deliver,
-            Some(target),
-            Some(source),
+            (Some(target), Some(source)),
+            Some(delivery.sent_at),
             digest(&message),
             || format!("{message:?}"),
         );
-        if self.trace.detailed {
-            self.record_sent_at(delivery.sent_at);
-        }
         self.with_node(target, |node, ctx| node.on_message(ctx, source, message));
         true
     }
@@ -96,7 +94,7 @@ impl<N: Node> Sim<N> {
             return false; // cancelled
         }
         let slot = &self.slots[node.index()];
-        if timer.incarnation != slot.incarnation {
+        if timer.incarnation != slot.env.incarnation {
             self.core.timers.retire(timer.id); // died with a crash
             return false;
         }
@@ -112,7 +110,7 @@ impl<N: Node> Sim<N> {
         self.stats.timers += 1;
         let payload = timer.payload;
         let word = TimerSlots::trace_word(timer.id);
-        self.begin_step(StepKind::Timer, Some(node), None, word, || {
+        self.begin_step(StepKind::Timer, (Some(node), None), None, word, || {
             format!("{payload:?}")
         });
         self.with_node(node, |state, ctx| state.on_timer(ctx, payload));
@@ -130,7 +128,9 @@ impl<N: Node> Sim<N> {
             Gate::Drop => return false,
         }
         self.stats.starts += 1;
-        self.begin_step(StepKind::Start, Some(node), None, 0, || "start".to_string());
+        self.begin_step(StepKind::Start, (Some(node), None), None, 0, || {
+            "start".to_string()
+        });
         self.with_node(node, |state, ctx| state.on_start(ctx));
         true
     }
@@ -147,9 +147,13 @@ impl<N: Node> Sim<N> {
         }
         self.stats.link_changes += 1;
         let word = (u64::from(peer.0) << 1) | u64::from(up);
-        self.begin_step(StepKind::LinkChange, Some(node), Some(peer), word, || {
-            format!("link to {peer} {}", if up { "up" } else { "down" })
-        });
+        self.begin_step(
+            StepKind::LinkChange,
+            (Some(node), Some(peer)),
+            None,
+            word,
+            || format!("link to {peer} {}", if up { "up" } else { "down" }),
+        );
         self.with_node(node, |state, ctx| state.on_link_change(ctx, peer, up));
         true
     }
@@ -172,9 +176,13 @@ impl<N: Node> Sim<N> {
             .take()
             .expect("each call runs once");
         self.stats.calls += 1;
-        self.begin_step(StepKind::Call, Some(node), None, u64::from(index), || {
-            format!("call #{index}")
-        });
+        self.begin_step(
+            StepKind::Call,
+            (Some(node), None),
+            None,
+            u64::from(index),
+            || format!("call #{index}"),
+        );
         self.with_node(node, call);
         true
     }
@@ -189,7 +197,7 @@ impl<N: Node> Sim<N> {
         self.stats.faults += 1;
         self.begin_step(
             StepKind::Fault,
-            node,
+            (node, None),
             None,
             fnv1a(described.as_bytes()),
             || described.clone(),
@@ -205,7 +213,7 @@ impl<N: Node> Sim<N> {
             Fault::Restart(node) => self.restart(node),
             Fault::ResetData(node) => {
                 self.crash(node);
-                self.slots[node.index()].disk.wipe();
+                self.slots[node.index()].env.disk.wipe();
             }
             Fault::Pause(node) => {
                 let slot = &mut self.slots[node.index()];
@@ -238,13 +246,13 @@ impl<N: Node> Sim<N> {
                 self.release_held();
             }
             Fault::ClockSkew { node, offset_ns } => {
-                self.slots[node.index()].clock.skew(now, offset_ns);
+                self.slots[node.index()].env.clock.skew(now, offset_ns);
             }
             Fault::ClockDrift { node, ppm } => {
-                self.slots[node.index()].clock.set_drift(now, ppm);
+                self.slots[node.index()].env.clock.set_drift(now, ppm);
             }
             Fault::DiskFaults { node, faults } => {
-                self.slots[node.index()].disk.set_faults(faults);
+                self.slots[node.index()].env.disk.set_faults(faults);
             }
             Fault::SetLink {
                 source,
@@ -261,8 +269,8 @@ impl<N: Node> Sim<N> {
         }
         slot.node = None;
         slot.status = NodeStatus::Down;
-        slot.incarnation += 1;
-        slot.disk.crash();
+        slot.env.incarnation += 1;
+        slot.env.disk.crash();
         slot.deferred.clear();
     }
 
@@ -306,11 +314,8 @@ impl<N: Node> Sim<N> {
     fn release_held(&mut self) {
         let now = self.core.now;
         for delivery in std::mem::take(&mut self.core.held) {
-            if self
-                .core
-                .network
-                .is_clogged(delivery.source, delivery.target)
-            {
+            let route = delivery.route;
+            if self.core.network.is_clogged(route.source(), route.target()) {
                 self.core.held.push(delivery);
             } else {
                 self.core.queue.push(now, Event::Deliver(delivery));
