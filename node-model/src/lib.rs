@@ -17,3 +17,5 @@ pub mod crypto;
 pub mod raft;
 #[cfg(feature = "raft-rs")]
 pub mod raft_rs;
+#[cfg(feature = "proptest")]
+pub mod strategy;

@@ -255,6 +255,12 @@ impl ScenarioBuilder {
         self
     }
 
+    /// The file form, for code in this crate that fills in what the builder lacks.
+    #[cfg(feature = "proptest")]
+    pub(crate) fn into_file(self) -> ScenarioFile {
+        self.file
+    }
+
     /// The scenario as a file.
     pub fn to_toml(&self) -> String {
         toml::to_string(&self.file).expect("the file form serialises")

@@ -148,10 +148,14 @@ impl CaseResult {
 }
 
 /// Options for running a case.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunOptions {
     /// Keep the full trace (for `detsim repro --trace`).
     pub record_trace: bool,
+    /// Choice mode: a tape that decides the engine's and the workload's draws before
+    /// the seed does (see [`sim_core::Choices`]); fuzzers drive runs this way. Random
+    /// faults still come from the seed.
+    pub choices: Option<std::sync::Arc<sim_core::Choices>>,
 }
 
 /// What a protocol driver returns: the engine's outcome plus the case-level checks.
@@ -203,7 +207,7 @@ pub fn run_case_with(
     }
     let driven = catch_panic(|| {
         injected_panic(seed);
-        protocol::drive(scenario, implementation, seed, options)
+        protocol::drive(scenario, implementation, seed, &options)
     });
     result.wall_time = started.elapsed();
     match driven {

@@ -27,6 +27,8 @@ mod case;
 pub mod discover;
 pub mod error;
 pub mod file;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod model;
 mod parse;
 mod preset;
@@ -34,6 +36,8 @@ mod protocol;
 pub mod report;
 pub mod repro;
 pub mod shrink;
+#[cfg(feature = "proptest")]
+pub mod strategy;
 pub mod swarm;
 pub mod timeline;
 pub mod units;
@@ -48,4 +52,4 @@ pub use model::{
 };
 pub use parse::{load_scenario, parse_scenario, validate};
 pub use preset::Preset;
-pub use protocol::{check_determinism, fault_schedule};
+pub use protocol::{check_determinism, check_determinism_with, fault_schedule};

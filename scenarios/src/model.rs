@@ -106,10 +106,7 @@ impl Implementation {
 
     /// Whether this build can run it (raft-rs needs the `raft-rs` feature).
     pub fn is_built(self) -> bool {
-        match self {
-            Implementation::RaftRs => cfg!(feature = "raft-rs"),
-            _ => true,
-        }
+        self != Implementation::RaftRs || cfg!(feature = "raft-rs")
     }
 
     /// Why this implementation cannot run `scenario`, if it cannot: it is not built, or

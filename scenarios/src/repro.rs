@@ -10,7 +10,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::case::{CaseResult, Verdict};
+use sim_core::Choices;
+
+use crate::case::{CaseResult, RunOptions, Verdict};
 use crate::error::InputError;
 use crate::file::ScenarioFile;
 use crate::model::{Implementation, Scenario};
@@ -33,6 +35,9 @@ pub struct ReproFile {
     /// What failed, for people.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// Choice mode: the tape that decided the run's draws, in hex (fuzz findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Spanned<String>>,
     /// The scenario.
     pub scenario: ScenarioFile,
 }
@@ -52,6 +57,8 @@ pub struct Repro {
     pub expected_verdict: String,
     /// The version that wrote it.
     pub detsim_version: String,
+    /// Choice mode: the tape that decided the run's draws (see [`RunOptions::choices`]).
+    pub choices: Option<Vec<u8>>,
 }
 
 const HEADER: &str = "# detsim repro file: one case, replayed exactly by `detsim repro <this file>`.\n\
@@ -67,6 +74,15 @@ impl Repro {
             expected_trace_hash: result.trace_hash,
             expected_verdict: result.verdict.name().to_string(),
             detsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            choices: None,
+        }
+    }
+
+    /// The options that replay this repro (its tape, if any).
+    pub fn run_options(&self, record_trace: bool) -> RunOptions {
+        RunOptions {
+            record_trace,
+            choices: self.choices.clone().map(Choices::new),
         }
     }
 
@@ -81,6 +97,10 @@ impl Repro {
             expected_trace_hash: Spanned::new(0..0, format!("0x{:016x}", self.expected_trace_hash)),
             expected_verdict: Spanned::new(0..0, self.expected_verdict.clone()),
             failure: failure.map(str::to_string),
+            choices: self
+                .choices
+                .as_ref()
+                .map(|bytes| Spanned::new(0..0, hex(bytes))),
             scenario,
         };
         format!(
@@ -129,6 +149,17 @@ impl Repro {
             ))
             .with_help(format!("expected one of: {}", known.join(", "))));
         }
+        let choices = match &file.choices {
+            None => None,
+            Some(text) => Some(unhex(text.get_ref()).ok_or_else(|| {
+                located(InputError::at(
+                    source,
+                    text.span(),
+                    "`choices` is not a string of hex digit pairs",
+                ))
+                .with_help("write the tape as detsim wrote it: two hex digits per byte")
+            })?),
+        };
         let scenario = validate(file.scenario, source, path).map_err(located)?;
         Ok(Repro {
             scenario,
@@ -137,6 +168,7 @@ impl Repro {
             expected_trace_hash,
             expected_verdict: verdict,
             detsim_version: file.detsim_version,
+            choices,
         })
     }
 
@@ -152,6 +184,22 @@ impl Repro {
         result.trace_hash == self.expected_trace_hash
             && result.verdict.name() == self.expected_verdict
     }
+}
+
+/// Bytes as lower-case hex, two digits each.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The bytes of a hex string, or `None` if it is not pairs of hex digits.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok())
+        .collect()
 }
 
 /// `true` if `verdict` is one a repro is worth saving for.

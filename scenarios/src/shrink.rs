@@ -11,7 +11,7 @@
 use sim_core::{ClogTarget, Fault, Partition, SimDuration, SimTime};
 use toml::Spanned;
 
-use crate::case::{CaseResult, run_case};
+use crate::case::{CaseResult, run_case_with};
 use crate::error::InputError;
 use crate::file::{DiskFaultsFile, FaultFile, FromToFile, NameList, Names, ScenarioFile, SkewFile};
 use crate::model::Scenario;
@@ -121,7 +121,14 @@ impl Shrinker {
             return false; // e.g. a fault names a node that was removed
         };
         self.runs += 1;
-        let result = run_case(&scenario, self.repro.implementation, self.repro.seed);
+        let options = self.repro.run_options(false);
+        let result = run_case_with(
+            &scenario,
+            self.repro.implementation,
+            self.repro.seed,
+            options,
+        )
+        .0;
         if signature(&result) != self.target {
             return false;
         }
@@ -258,7 +265,8 @@ fn at(fault: &FaultFile) -> Option<SimDuration> {
 /// Shrinks `repro` with at most `budget` candidate runs.
 pub fn shrink(repro: &Repro, budget: u32) -> Result<Shrunk, InputError> {
     let before = Size::of(&repro.scenario, repro.seed);
-    let first = run_case(&repro.scenario, repro.implementation, repro.seed);
+    let options = repro.run_options(false);
+    let first = run_case_with(&repro.scenario, repro.implementation, repro.seed, options).0;
     if !first.verdict.is_failure() {
         return Err(InputError::new(format!(
             "this repro does not fail (verdict: {}); there is nothing to shrink",
@@ -296,7 +304,10 @@ pub fn shrink(repro: &Repro, budget: u32) -> Result<Shrunk, InputError> {
     scenario.path = repro.scenario.path.clone();
     let after = Size::of(&scenario, repro.seed);
     let result = shrinker.best_result;
-    let repro = Repro::of(&scenario, &result);
+    let repro = Repro {
+        choices: repro.choices.clone(),
+        ..Repro::of(&scenario, &result)
+    };
     Ok(Shrunk {
         repro,
         result,
@@ -313,7 +324,23 @@ pub fn materialized(scenario: &Scenario, seed: u64) -> ScenarioFile {
         return file;
     }
     file.random_faults = None;
-    file.faults = fault_schedule(scenario, seed)
+    file.faults = timeline(&fault_schedule(scenario, seed), scenario);
+    file
+}
+
+/// The scenario a file form describes, validated as if read from a file.
+pub(crate) fn reparse(file: &ScenarioFile) -> Result<Scenario, InputError> {
+    let text = toml::to_string(file).map_err(|e| InputError::new(e.to_string()))?;
+    parse_scenario(&text, None)
+}
+
+/// `schedule` as a scenario file's timeline, naming nodes as `scenario` does (faults
+/// files cannot express are left out).
+pub(crate) fn timeline(
+    schedule: &sim_core::FaultSchedule,
+    scenario: &Scenario,
+) -> Vec<Spanned<FaultFile>> {
+    schedule
         .iter()
         .filter_map(|timed| {
             let mut entry = describe(&timed.fault, scenario)?;
@@ -323,8 +350,7 @@ pub fn materialized(scenario: &Scenario, seed: u64) -> ScenarioFile {
             ));
             Some(Spanned::new(0..0, entry))
         })
-        .collect();
-    file
+        .collect()
 }
 
 /// Node names as a scenario file spells them, for [`describe`].

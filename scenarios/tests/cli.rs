@@ -450,3 +450,75 @@ fn bench_prints_a_result_line() {
     assert_eq!(code(&bad), 2);
     assert!(stderr(&bad).contains("unknown workload"));
 }
+
+#[test]
+fn a_fuzz_crash_artifact_becomes_a_repro_file_that_reproduces() {
+    use scenarios::fuzzing::{Target, case_of, is_finding, smoke_input};
+    // An input of the `choices` target that breaks the canary, laid out as cargo fuzz
+    // leaves it: fuzz/artifacts/<target>/crash-<hash>.
+    let input = (0..)
+        .map(|index| smoke_input(index, 4_096))
+        .find(|input| is_finding(case_of(Target::Choices, input).unwrap().run().verdict))
+        .unwrap();
+    let dir = scratch("from-fuzz").join("artifacts").join("choices");
+    std::fs::create_dir_all(&dir).unwrap();
+    let artifact = dir.join("crash-0123");
+    std::fs::write(&artifact, &input).unwrap();
+    let output = detsim(&["repro", "--from-fuzz", path(&artifact)]);
+    let text = stdout(&output);
+    assert_eq!(
+        code(&output),
+        1,
+        "a reproduced safety failure: {text}{}",
+        stderr(&output)
+    );
+    assert!(text.contains("reproduced exactly"), "{text}");
+    assert!(text.contains("raft:"), "{text}");
+    let repro = dir.join("crash-0123.repro.toml");
+    let again = detsim(&["repro", path(&repro)]);
+    assert_eq!(code(&again), 1, "{}", stdout(&again));
+    assert!(
+        std::fs::read_to_string(&repro)
+            .unwrap()
+            .contains("choices = \"")
+    );
+
+    // A target the directory does not name must be given; a wrong one is refused.
+    let elsewhere = scratch("from-fuzz-elsewhere").join("crash-1");
+    std::fs::write(&elsewhere, &input).unwrap();
+    let refused = detsim(&["repro", "--from-fuzz", path(&elsewhere)]);
+    assert_eq!(code(&refused), 2, "{}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains("--target"),
+        "{}",
+        stderr(&refused)
+    );
+    let named = detsim(&[
+        "repro",
+        "--from-fuzz",
+        path(&elsewhere),
+        "--target",
+        "choices",
+    ]);
+    assert_eq!(code(&named), 1, "{}", stdout(&named));
+}
+
+#[test]
+fn a_parser_artifact_is_replayed_and_reported() {
+    let dir = scratch("from-fuzz-parser");
+    let artifact = dir.join("crash-parse");
+    std::fs::write(&artifact, b"protocol = \"raft\"\nduration = 5").unwrap();
+    let output = detsim(&[
+        "repro",
+        "--from-fuzz",
+        path(&artifact),
+        "--target",
+        "parse_scenario",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("without panicking"),
+        "{}",
+        stdout(&output)
+    );
+}

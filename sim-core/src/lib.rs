@@ -92,6 +92,8 @@ pub mod outcome;
 pub mod queue;
 pub mod rng;
 mod sim;
+#[cfg(feature = "proptest")]
+pub mod strategy;
 pub mod time;
 mod timer;
 pub mod topology;
@@ -114,7 +116,7 @@ pub use crate::network::{LinkConfig, LinkOverride, NetworkConfig, NetworkStats};
 pub use crate::node::{Context, Node, NodeId, NodeStatus};
 pub use crate::outcome::{Limits, Outcome, RunUntilError, Stats, Stop};
 pub use crate::queue::TieBreak;
-pub use crate::rng::{Chance, SimRng};
+pub use crate::rng::{Chance, Choices, SimRng};
 pub use crate::sim::{Sim, SimConfig, StepInfo};
 pub use crate::time::{SimDuration, SimTime};
 pub use crate::timer::TimerId;

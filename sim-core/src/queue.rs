@@ -83,6 +83,17 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// The order key of a same-time event in random tie-break mode: random high bits,
+/// the sequence number below them (so that the order stays total).
+#[inline(never)]
+fn random_order(rng: &mut SimRng, sequence: u64) -> u64 {
+    assert!(
+        sequence <= SEQUENCE_MASK,
+        "random tie-breaking supports 2^40 events per run"
+    );
+    (rng.next_u64() << SEQUENCE_BITS) | sequence
+}
+
 /// A priority queue of events ordered by `(time, order)`; see the module docs.
 #[derive(Debug)]
 pub(crate) struct EventQueue<E> {
@@ -102,19 +113,13 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules `event` at `time`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, time: SimTime, event: E) {
         let sequence = self.sequence;
         self.sequence += 1;
         let order = match &mut self.tie_rng {
             None => sequence,
-            Some(rng) => {
-                assert!(
-                    sequence <= SEQUENCE_MASK,
-                    "random tie-breaking supports 2^40 events per run"
-                );
-                (rng.next_u64() << SEQUENCE_BITS) | sequence
-            }
+            Some(rng) => random_order(rng, sequence),
         };
         self.heap.push(Entry {
             time: time.as_nanos(),

@@ -23,8 +23,34 @@
 //! let latency_ms = network.between(1, 10);
 //! assert!((1..=10).contains(&latency_ms));
 //! ```
+//!
+//! # Choice mode
+//!
+//! A fuzzer learns which inputs reach new code; a seed hides that from it, since one
+//! flipped bit of a seed changes every draw at once. In *choice mode* a run's streams
+//! read their draws from a shared tape of bytes ([`Choices`]) instead, in the order the
+//! run makes them, so each byte of the fuzzer's input is one decision (a latency, a
+//! coin, a pick) and coverage guidance can steer the schedule a byte at a time. Once
+//! the tape is used up the streams carry on from the seed as usual, so any tape, even an
+//! empty one, gives a complete run. Small draws take few bytes: `below(n)` reads one
+//! byte for `n <= 256`, two for `n <= 65,536`, eight otherwise.
+//!
+//! ```
+//! use sim_core::{Choices, SimRng};
+//!
+//! let tape = Choices::new(vec![3, 0, 0, 0, 0, 0, 0, 0, 1]);
+//! let mut rng = SimRng::new(42, "network").with_choices(Some(tape.clone()));
+//! assert_eq!(rng.next_u64(), 3); // eight bytes, little-endian
+//! assert_eq!(rng.below(6), 1); // one byte, reduced modulo 6
+//! assert_eq!(tape.used(), 9);
+//! let seeded = SimRng::new(42, "network").next_u64(); // the tape is used up:
+//! assert_ne!(rng.next_u64(), 3); // back to the seeded stream
+//! # let _ = seeded;
+//! ```
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -35,6 +61,82 @@ use serde::{Deserialize, Serialize};
 pub struct SimRng {
     inner: ChaCha8Rng,
     stream: u64,
+    /// The tape that decides draws first, in choice mode.
+    choices: Option<Arc<Choices>>,
+}
+
+/// The tape of bytes that decides a run's draws in choice mode (see the
+/// [module docs](self#choice-mode)). Every stream of a run shares one tape and one
+/// position on it.
+///
+/// A tape is read once: a simulation built from a config with a tape reads its own
+/// [rewound](Choices::rewound) copy, so that building the same config twice (as the
+/// determinism check does) gives the same run.
+#[derive(Debug, Default)]
+pub struct Choices {
+    bytes: Arc<[u8]>,
+    /// How many bytes have been read. (Atomic only so that a tape can live in a
+    /// `Send` config; a run reads it from one thread.)
+    cursor: AtomicUsize,
+}
+
+impl Choices {
+    /// A tape holding `bytes`, read from the start.
+    pub fn new(bytes: impl Into<Arc<[u8]>>) -> Arc<Choices> {
+        Arc::new(Choices {
+            bytes: bytes.into(),
+            cursor: AtomicUsize::new(0),
+        })
+    }
+
+    /// A tape with the same bytes, read from the start.
+    pub fn rewound(&self) -> Arc<Choices> {
+        Arc::new(Choices {
+            bytes: Arc::clone(&self.bytes),
+            cursor: AtomicUsize::new(0),
+        })
+    }
+
+    /// The whole tape.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// How many bytes the run has read so far.
+    pub fn used(&self) -> usize {
+        self.cursor.load(Ordering::Relaxed)
+    }
+
+    /// The next `N` bytes, or `None` (reading nothing) if fewer are left.
+    fn take<const N: usize>(&self) -> Option<[u8; N]> {
+        let at = self.cursor.load(Ordering::Relaxed);
+        let bytes = self.bytes.get(at..at + N)?;
+        self.cursor.store(at + N, Ordering::Relaxed);
+        bytes.try_into().ok()
+    }
+
+    fn next_u64(&self) -> Option<u64> {
+        self.take::<8>().map(u64::from_le_bytes)
+    }
+
+    /// A draw below `bound` from as few bytes as the bound needs.
+    fn below(&self, bound: u64) -> Option<u64> {
+        let value = if bound <= 1 << 8 {
+            u64::from(self.take::<1>()?[0])
+        } else if bound <= 1 << 16 {
+            u64::from(u16::from_le_bytes(self.take::<2>()?))
+        } else {
+            self.next_u64()?
+        };
+        Some(value % bound)
+    }
+}
+
+impl PartialEq for Choices {
+    /// Two tapes are equal when they hold the same bytes, wherever they are read to.
+    fn eq(&self, other: &Choices) -> bool {
+        self.bytes == other.bytes
+    }
 }
 
 impl fmt::Debug for SimRng {
@@ -79,7 +181,18 @@ impl SimRng {
     fn with_key(key: [u8; 32], stream: u64) -> SimRng {
         let mut inner = ChaCha8Rng::from_seed(key);
         inner.set_stream(stream);
-        SimRng { inner, stream }
+        SimRng {
+            inner,
+            stream,
+            choices: None,
+        }
+    }
+
+    /// This stream in choice mode: draws come from `choices` while it lasts (`None`:
+    /// from the seed only, as usual).
+    pub fn with_choices(mut self, choices: Option<Arc<Choices>>) -> SimRng {
+        self.choices = choices;
+        self
     }
 
     /// A child stream of this one, named `label`, independent of this stream's draws so
@@ -87,23 +200,57 @@ impl SimRng {
     pub fn fork(&self, label: &str) -> SimRng {
         let mut state = self.stream ^ fnv1a(label.as_bytes());
         SimRng::with_key(self.inner.get_seed(), splitmix64(&mut state))
+            .with_choices(self.choices.clone())
     }
 
     /// A uniformly random `u64`.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
+        if self.choices.is_some() {
+            return self.tape_u64();
+        }
         self.inner.next_u64()
     }
 
     /// A uniformly random `u32`.
     #[inline]
     pub fn next_u32(&mut self) -> u32 {
+        if self.choices.is_some() {
+            return self.tape_u32();
+        }
         self.inner.next_u32()
+    }
+
+    // Choice mode, out of line: the seeded draws above stay small enough to inline
+    // into the engine's hot paths.
+
+    #[inline(never)]
+    fn tape_u64(&mut self) -> u64 {
+        match self.choices.as_ref().and_then(|tape| tape.next_u64()) {
+            Some(value) => value,
+            None => self.inner.next_u64(),
+        }
+    }
+
+    #[inline(never)]
+    fn tape_u32(&mut self) -> u32 {
+        match self.choices.as_ref().and_then(|tape| tape.take::<4>()) {
+            Some(bytes) => u32::from_le_bytes(bytes),
+            None => self.inner.next_u32(),
+        }
+    }
+
+    #[inline(never)]
+    fn tape_below(&mut self, bound: u64) -> Option<u64> {
+        self.choices.as_ref().and_then(|tape| tape.below(bound))
     }
 
     /// Fills `bytes` with random bytes.
     pub fn fill_bytes(&mut self, bytes: &mut [u8]) {
-        self.inner.fill_bytes(bytes);
+        for chunk in bytes.chunks_mut(8) {
+            let word = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
     }
 
     /// A uniform integer in `0..bound`, without modulo bias (Lemire's method).
@@ -112,6 +259,11 @@ impl SimRng {
     #[inline]
     pub fn below(&mut self, bound: u64) -> u64 {
         assert!(bound > 0, "below(0): empty range");
+        if self.choices.is_some()
+            && let Some(value) = self.tape_below(bound)
+        {
+            return value;
+        }
         let mut product = u128::from(self.next_u64()) * u128::from(bound);
         if (product as u64) < bound {
             let threshold = bound.wrapping_neg() % bound;

@@ -7,6 +7,7 @@
 //! flight) are not steps: they are counted and skipped.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,7 @@ use crate::network::{Network, NetworkConfig};
 use crate::node::{Context, Node, NodeId, NodeStatus};
 use crate::outcome::{Limits, Outcome, RunUntilError, Stats, Stop};
 use crate::queue::{EventQueue, TieBreak};
-use crate::rng::SimRng;
+use crate::rng::{Choices, SimRng};
 use crate::time::{SimDuration, SimTime};
 use crate::timer::TimerSlots;
 use crate::trace::{StepKind, Trace, TraceRecord};
@@ -40,6 +41,11 @@ pub struct SimConfig {
     pub limits: Limits,
     /// Keep a full [`TraceRecord`] of every step (slower; for replay and debugging).
     pub record_trace: bool,
+    /// Choice mode: a tape that decides the run's random draws before the seed does
+    /// (see [`Choices`]); each simulation reads it from the start. For fuzzers; not
+    /// part of a serialized config.
+    #[serde(skip)]
+    pub choices: Option<Arc<Choices>>,
 }
 
 impl SimConfig {
@@ -111,6 +117,8 @@ pub struct StepInfo {
 /// See the [crate documentation](crate) for a worked example.
 pub struct Sim<N: Node> {
     seed: u64,
+    /// The choice-mode tape, if any, shared by every stream of the run.
+    choices: Option<Arc<Choices>>,
     slots: Vec<Slot<N>>,
     core: Core<N::Message, N::Timer, N::Observation>,
     checks: Checks<N>,
@@ -150,10 +158,12 @@ impl<N: Node> Sim<N> {
             panic!("invalid simulation config: {error}");
         }
         let seed = config.seed;
+        let choices = config.choices.as_ref().map(|tape| tape.rewound());
+        let stream = |label| SimRng::new(seed, label).with_choices(choices.clone());
         let core = Core {
             now: SimTime::ZERO,
-            queue: EventQueue::new(config.tie_break, SimRng::new(seed, "tie-break")),
-            network: Network::new(&config.network, SimRng::new(seed, "network")),
+            queue: EventQueue::new(config.tie_break, stream("tie-break")),
+            network: Network::new(&config.network, stream("network")),
             chain: Chain::new(),
             timers: TimerSlots::default(),
             observations: Vec::new(),
@@ -162,6 +172,7 @@ impl<N: Node> Sim<N> {
         };
         Sim {
             seed,
+            choices,
             slots: Vec::new(),
             core,
             checks: Checks::new(),
@@ -197,8 +208,8 @@ impl<N: Node> Sim<N> {
             env: NodeEnv {
                 id,
                 incarnation: 0,
-                rng: SimRng::new(self.seed, &format!("node/{}", id.0)),
-                disk: Disk::new(SimRng::new(self.seed, &format!("disk/{}", id.0))),
+                rng: self.rng(&format!("node/{}", id.0)),
+                disk: Disk::new(self.rng(&format!("disk/{}", id.0))),
                 clock: Clock::PERFECT,
             },
             deferred: Vec::new(),
@@ -233,7 +244,7 @@ impl<N: Node> Sim<N> {
     ) {
         self.core.chain.installed.push(Installed {
             name: name.to_string(),
-            rng: SimRng::new(self.seed, &format!("interceptor/{name}")),
+            rng: self.rng(&format!("interceptor/{name}")),
             interceptor: Box::new(interceptor),
         });
     }
@@ -412,6 +423,18 @@ impl<N: Node> Sim<N> {
     /// The run's seed.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// In choice mode, how many bytes of the tape the run has read so far.
+    pub fn choices_used(&self) -> Option<usize> {
+        self.choices.as_ref().map(|tape| tape.used())
+    }
+
+    /// The run's stream named `label`, for a test's own draws (a workload, a fault
+    /// schedule): `SimRng::new(seed, label)`, except that in choice mode it reads the
+    /// run's tape first, like every stream of the engine.
+    pub fn rng(&self, label: &str) -> SimRng {
+        SimRng::new(self.seed, label).with_choices(self.choices.clone())
     }
 
     /// The current true virtual time.

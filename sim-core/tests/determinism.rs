@@ -5,8 +5,8 @@ mod common;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sim_core::{
-    Chance, Context, FaultGenerator, Latency, LinkConfig, NetworkConfig, Node, NodeId, Sim,
-    SimConfig, SimDuration, SimRng, SimTime, TieBreak, Trace, check_determinism,
+    Chance, Choices, Context, FaultGenerator, Latency, LinkConfig, NetworkConfig, Node, NodeId,
+    Sim, SimConfig, SimDuration, SimRng, SimTime, TieBreak, Trace, check_determinism,
 };
 
 /// Gossips a counter to random peers on a timer, on a lossy, jittery network.
@@ -69,7 +69,12 @@ fn config(seed: u64, tie_break: TieBreak) -> SimConfig {
 }
 
 fn chatter(seed: u64, tie_break: TieBreak) -> Sim<Chatter> {
-    let mut sim = Sim::new(config(seed, tie_break));
+    chatter_with(config(seed, tie_break))
+}
+
+fn chatter_with(config: SimConfig) -> Sim<Chatter> {
+    let seed = config.seed;
+    let mut sim = Sim::new(config);
     let nodes: Vec<NodeId> = (0..5)
         .map(|_| sim.add_node(|_| Chatter::default()))
         .collect();
@@ -203,4 +208,61 @@ fn a_recorded_trace_round_trips_and_matches_the_hash() {
     assert_eq!(trace.records.last().unwrap().hash, plain.trace_hash());
     assert_eq!(Trace::decode(&trace.encode()).unwrap(), trace);
     assert!(trace.records.windows(2).all(|w| w[0].time <= w[1].time));
+}
+
+/// A chatter run in choice mode with `tape`.
+fn run_tape(tape: &[u8]) -> (u64, usize) {
+    let mut sim = chatter_with(SimConfig {
+        choices: Some(Choices::new(tape.to_vec())),
+        ..config(11, TieBreak::Random)
+    });
+    sim.run_for(SimDuration::from_secs(2)).unwrap();
+    (sim.trace_hash(), sim.choices_used().unwrap())
+}
+
+#[test]
+fn in_choice_mode_the_tape_decides_the_run() {
+    let tape: Vec<u8> = (0..4_000_u32).map(|i| (i * 37 % 251) as u8).collect();
+    let (hash, used) = run_tape(&tape);
+    assert_eq!(used, tape.len(), "the run read the whole tape");
+    assert_eq!(run_tape(&tape).0, hash, "the same tape gives the same run");
+    // (Not every byte matters: a random tie-break keeps 24 bits of its eight bytes.)
+    let mut flipped = tape.clone();
+    for byte in &mut flipped[100..116] {
+        *byte ^= 0x5a;
+    }
+    assert_ne!(run_tape(&flipped).0, hash, "changed bytes change the run");
+    let mut later = tape.clone();
+    later.extend_from_slice(&[9; 64]);
+    assert_ne!(
+        run_tape(&later).0,
+        hash,
+        "bytes past the old end now decide draws"
+    );
+}
+
+#[test]
+fn an_empty_tape_gives_the_seeded_run() {
+    let (hash, used) = run_tape(&[]);
+    assert_eq!(used, 0);
+    let mut seeded = chatter(11, TieBreak::Random);
+    seeded.run_for(SimDuration::from_secs(2)).unwrap();
+    assert_eq!(hash, seeded.trace_hash());
+}
+
+#[test]
+fn a_config_with_a_tape_builds_the_same_run_twice() {
+    let tape: Vec<u8> = (0..500_u32).map(|i| (i * 13 % 256) as u8).collect();
+    let config = SimConfig {
+        choices: Some(Choices::new(tape)),
+        ..config(4, TieBreak::Fifo)
+    };
+    let hash = check_determinism(
+        || chatter_with(config.clone()),
+        |sim| sim.run_for(SimDuration::from_secs(2)),
+    )
+    .unwrap_or_else(|divergence| panic!("{divergence}"));
+    let mut seeded = chatter(4, TieBreak::Fifo);
+    seeded.run_for(SimDuration::from_secs(2)).unwrap();
+    assert_ne!(hash, seeded.trace_hash(), "the tape decided something");
 }

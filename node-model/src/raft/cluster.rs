@@ -119,7 +119,7 @@ impl Workload {
         if let Err(error) = self.validate() {
             panic!("invalid workload: {error}");
         }
-        let mut rng = SimRng::new(sim.seed(), "workload");
+        let mut rng = sim.rng("workload");
         let mut replicas = replicas(sim);
         let mut at = self.start;
         let mut count = 0;

@@ -3,16 +3,28 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use scenarios::fuzzing::{self, Target};
 use scenarios::report::Tally;
 use scenarios::repro::Repro;
 use scenarios::timeline::{summarize, write_json_lines};
-use scenarios::{InputError, RunOptions, run_case_with};
+use scenarios::{InputError, run_case_with};
 
 /// Arguments of `detsim repro`.
 #[derive(Debug, Args)]
 pub(crate) struct ReproArgs {
-    /// The repro file.
+    /// The repro file (with --from-fuzz: the fuzzer's crash artifact).
     file: PathBuf,
+    /// FILE is a `cargo fuzz` crash artifact: write the case it describes as a repro
+    /// file, then replay that.
+    #[arg(long)]
+    from_fuzz: bool,
+    /// With --from-fuzz: the target that wrote the artifact (default: the name of the
+    /// artifact's directory, as `cargo fuzz` lays them out).
+    #[arg(long, requires = "from_fuzz")]
+    target: Option<String>,
+    /// With --from-fuzz: where to write the repro file (default: ARTIFACT.repro.toml).
+    #[arg(long, short, requires = "from_fuzz")]
+    output: Option<PathBuf>,
     /// Write the full trace here as JSON lines (one line per step).
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -22,7 +34,15 @@ pub(crate) struct ReproArgs {
 }
 
 pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
-    let repro = Repro::load(&args.file)?;
+    let file = if args.from_fuzz {
+        match from_fuzz(&args)? {
+            Ok(file) => file,
+            Err(exit_code) => return Ok(exit_code),
+        }
+    } else {
+        args.file.clone()
+    };
+    let repro = Repro::load(&file)?;
     let scenario = &repro.scenario;
     println!(
         "replaying {} against {} with seed {} (written by detsim {})",
@@ -32,7 +52,7 @@ pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
         scenario,
         repro.implementation,
         repro.seed,
-        RunOptions { record_trace: true },
+        repro.run_options(true),
     );
     if let Some(trace) = &trace {
         println!("{}", summarize(trace, scenario, 12));
@@ -47,7 +67,12 @@ pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
         result.trace_hash, repro.expected_trace_hash
     );
     if args.check_determinism {
-        match scenarios::check_determinism(scenario, repro.implementation, repro.seed) {
+        match scenarios::check_determinism_with(
+            scenario,
+            repro.implementation,
+            repro.seed,
+            &repro.run_options(false),
+        ) {
             Ok(hash) => println!("determinism: two runs took the same steps (trace 0x{hash:016x})"),
             Err(divergence) => {
                 println!("determinism: NOT deterministic\n{divergence}");
@@ -64,4 +89,71 @@ pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
     }
     println!("reproduced exactly");
     Ok(Tally::of([&result]).exit_code())
+}
+
+/// Turns a crash artifact into a repro file and returns its path; a parser target's
+/// artifact is replayed here and now, giving the exit code instead.
+fn from_fuzz(args: &ReproArgs) -> Result<Result<PathBuf, u8>, InputError> {
+    let artifact = &args.file;
+    let bytes = std::fs::read(artifact)
+        .map_err(|e| InputError::new(format!("cannot read {}: {e}", artifact.display())))?;
+    let name = match &args.target {
+        Some(name) => name.clone(),
+        None => artifact
+            .parent()
+            .and_then(|dir| dir.file_name())
+            .and_then(|name| name.to_str())
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let target: Target = name.parse().map_err(|message: String| {
+        InputError::new(message).with_help(
+            "name the target with --target (cargo fuzz keeps artifacts in fuzz/artifacts/<target>/)",
+        )
+    })?;
+    let Some(case) = fuzzing::case_of(target, &bytes) else {
+        if matches!(target, Target::ParseScenario | Target::ParseRepro) {
+            return Ok(Err(replay_parser(target, &bytes)));
+        }
+        return Err(InputError::new(format!(
+            "{} is too short to describe a {target} case ({} bytes)",
+            artifact.display(),
+            bytes.len()
+        )));
+    };
+    let result = case.run();
+    let output = args.output.clone().unwrap_or_else(|| {
+        let mut name = artifact.as_os_str().to_os_string();
+        name.push(".repro.toml");
+        PathBuf::from(name)
+    });
+    case.repro(&result)
+        .write(&output, Some(&result.summary()))?;
+    println!(
+        "{target} artifact {} -> repro file {}",
+        artifact.display(),
+        output.display()
+    );
+    Ok(Ok(output))
+}
+
+/// Runs a parser target's artifact and says whether the parser panicked; returns the
+/// exit code (4 for a panic, as for a panicking case).
+fn replay_parser(target: Target, bytes: &[u8]) -> u8 {
+    let outcome = std::panic::catch_unwind(|| fuzzing::fuzz(target, bytes));
+    match outcome {
+        Ok(()) => {
+            println!("{target}: the parser handled this input without panicking");
+            0
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            println!("{target}: the parser PANICKED: {message}");
+            4
+        }
+    }
 }

@@ -6,7 +6,7 @@ use node_model::chain::checks::{
     self, EpochAgreement, FinalityAgreement, NoncesIncrease, SupplyConserved,
 };
 use node_model::chain::{self, ChainNode, ChainSetup, TransferWorkload, ValidatorId};
-use sim_core::{NodeStatus, Sim, SimDuration, SimRng, SimTime, World};
+use sim_core::{NodeStatus, Sim, SimDuration, SimTime, World};
 
 use super::{fault_schedule, heal_faults, heal_time, sim_config};
 use crate::case::{Driven, RunOptions, SubResult};
@@ -15,7 +15,7 @@ use crate::model::{Cluster, FinalAssertion, Scenario, Sometimes, Workload};
 /// The name of the chain's liveness check.
 pub(crate) const LIVENESS: &str = "liveness: finality advances after healing";
 
-pub(super) fn drive(scenario: &Scenario, seed: u64, options: RunOptions) -> Driven {
+pub(super) fn drive(scenario: &Scenario, seed: u64, options: &RunOptions) -> Driven {
     let (mut sim, _setup) = build(scenario, seed, options);
     run_phases(&mut sim, scenario);
     let extra = finals(&sim.world(), scenario);
@@ -31,7 +31,7 @@ pub(super) fn drive(scenario: &Scenario, seed: u64, options: RunOptions) -> Driv
 pub(crate) fn build(
     scenario: &Scenario,
     seed: u64,
-    options: RunOptions,
+    options: &RunOptions,
 ) -> (Sim<ChainNode>, Rc<ChainSetup>) {
     let Cluster::Chain(config) = &scenario.cluster else {
         unreachable!("chain cases run chain clusters");
@@ -74,7 +74,8 @@ pub(crate) fn build(
             accounts: accounts.iter().map(|a| Rc::from(a.as_str())).collect(),
             amount_max: *amount_max,
         };
-        workload.schedule(&mut sim, &setup, &mut SimRng::new(seed, "workload"));
+        let mut rng = sim.rng("workload");
+        workload.schedule(&mut sim, &setup, &mut rng);
     }
     (sim, setup)
 }

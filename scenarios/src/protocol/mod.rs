@@ -19,7 +19,7 @@ pub(crate) fn drive(
     scenario: &Scenario,
     implementation: Implementation,
     seed: u64,
-    options: RunOptions,
+    options: &RunOptions,
 ) -> Driven {
     match implementation {
         Implementation::DetsimChain => chain::drive(scenario, seed, options),
@@ -29,7 +29,7 @@ pub(crate) fn drive(
 }
 
 /// The engine config of a scenario for a seed.
-pub(crate) fn sim_config(scenario: &Scenario, seed: u64, options: RunOptions) -> SimConfig {
+pub(crate) fn sim_config(scenario: &Scenario, seed: u64, options: &RunOptions) -> SimConfig {
     let end = SimTime::ZERO + scenario.total_duration();
     SimConfig {
         seed,
@@ -40,6 +40,7 @@ pub(crate) fn sim_config(scenario: &Scenario, seed: u64, options: RunOptions) ->
             ..Limits::default()
         },
         record_trace: options.record_trace,
+        choices: options.choices.clone(),
     }
 }
 
@@ -126,7 +127,16 @@ pub fn check_determinism(
     implementation: Implementation,
     seed: u64,
 ) -> Result<u64, Box<sim_core::Divergence>> {
-    let options = RunOptions::default();
+    check_determinism_with(scenario, implementation, seed, &RunOptions::default())
+}
+
+/// [`check_determinism`] with run options (a choice-mode tape).
+pub fn check_determinism_with(
+    scenario: &Scenario,
+    implementation: Implementation,
+    seed: u64,
+    options: &RunOptions,
+) -> Result<u64, Box<sim_core::Divergence>> {
     match implementation {
         Implementation::DetsimChain => sim_core::check_determinism(
             || chain::build(scenario, seed, options).0,
@@ -146,6 +156,6 @@ pub fn check_determinism(
                 Ok(())
             },
         ),
-        Implementation::RaftRs => raft::check_raft_rs_determinism(scenario, seed),
+        Implementation::RaftRs => raft::check_raft_rs_determinism(scenario, seed, options),
     }
 }

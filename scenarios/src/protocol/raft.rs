@@ -1,16 +1,17 @@
 //! Raft cases, for our Raft and (with the `raft-rs` feature) the raft-rs adapter.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use node_model::raft::checks::{
     ElectionSafety, LeaderCompleteness, LogMatching, StateMachineSafety,
 };
 use node_model::raft::{
-    HistoryHandle, Offer, Op, RaftEvent, RaftView, Replica, RequestId, Workload as RaftWorkload,
+    HistoryHandle, Op, RaftEvent, RaftView, Replica, RequestId, Workload as RaftWorkload,
     record_history,
 };
-use sim_core::{NodeStatus, Sim, SimDuration, SimRng, SimTime, World};
+use sim_core::{NodeStatus, Sim, SimDuration, SimTime, World};
 
 use super::{fault_schedule, heal_faults, heal_time, sim_config};
 use crate::case::{Driven, RunOptions, SubResult};
@@ -25,7 +26,7 @@ const PROBE_CLIENT: u32 = u32::MAX;
 pub(crate) fn raft_cluster(
     scenario: &Scenario,
     seed: u64,
-    options: RunOptions,
+    options: &RunOptions,
 ) -> Sim<node_model::raft::RaftNode> {
     let Cluster::Raft { replicas, config } = &scenario.cluster else {
         unreachable!("raft cases run raft clusters");
@@ -33,13 +34,13 @@ pub(crate) fn raft_cluster(
     node_model::raft::cluster_with(sim_config(scenario, seed, options), *replicas, config)
 }
 
-pub(super) fn drive(scenario: &Scenario, seed: u64, options: RunOptions) -> Driven {
+pub(super) fn drive(scenario: &Scenario, seed: u64, options: &RunOptions) -> Driven {
     let mut sim = raft_cluster(scenario, seed, options);
     drive_replicas(&mut sim, scenario, seed, options)
 }
 
 #[cfg(not(feature = "raft-rs"))]
-pub(super) fn drive_raft_rs(_: &Scenario, _: u64, _: RunOptions) -> Driven {
+pub(super) fn drive_raft_rs(_: &Scenario, _: u64, _: &RunOptions) -> Driven {
     unreachable!("unbuilt implementations are skipped before they run")
 }
 
@@ -48,7 +49,7 @@ pub(super) fn drive_raft_rs(_: &Scenario, _: u64, _: RunOptions) -> Driven {
 pub(crate) fn raft_rs_cluster(
     scenario: &Scenario,
     seed: u64,
-    options: RunOptions,
+    options: &RunOptions,
 ) -> Sim<node_model::raft_rs::RaftRsNode> {
     let Cluster::Raft { replicas, config } = &scenario.cluster else {
         unreachable!("raft cases run raft clusters");
@@ -75,7 +76,7 @@ fn raft_rs_config(config: &node_model::raft::RaftConfig) -> node_model::raft_rs:
 }
 
 #[cfg(feature = "raft-rs")]
-pub(super) fn drive_raft_rs(scenario: &Scenario, seed: u64, options: RunOptions) -> Driven {
+pub(super) fn drive_raft_rs(scenario: &Scenario, seed: u64, options: &RunOptions) -> Driven {
     let mut sim = raft_rs_cluster(scenario, seed, options);
     drive_replicas(&mut sim, scenario, seed, options)
 }
@@ -85,7 +86,7 @@ pub(crate) fn drive_replicas<N: Replica>(
     sim: &mut Sim<N>,
     scenario: &Scenario,
     seed: u64,
-    options: RunOptions,
+    options: &RunOptions,
 ) -> Driven {
     let history = prepare(sim, scenario, seed);
     let completed = run_phases(sim, scenario);
@@ -160,8 +161,17 @@ pub(crate) fn prepare<N: Replica>(
     history
 }
 
+/// How many times a probe is offered, and how far apart: a client that has no answer
+/// asks again (a leader may take a request and lose its leadership before answering).
+const PROBE_ATTEMPTS: u64 = 10;
+const PROBE_RETRY: SimDuration = SimDuration::from_millis(300);
+
 /// The fault phase, then the heal phase: probe requests must complete within the bound.
 /// Returns how many probes completed.
+///
+/// Probe `p` is a read offered every [`PROBE_RETRY`] until one of its attempts (each
+/// its own request, `p * PROBE_ATTEMPTS + attempt`) is answered, starting 200 ms × (p
+/// + 1) after the heal.
 pub(crate) fn run_phases<N: Replica>(sim: &mut Sim<N>, scenario: &Scenario) -> u64 {
     let heal_at = heal_time(scenario);
     if sim.run_to(heal_at).is_err() {
@@ -170,42 +180,47 @@ pub(crate) fn run_phases<N: Replica>(sim: &mut Sim<N>, scenario: &Scenario) -> u
     for fault in heal_faults(sim.node_count()) {
         sim.schedule(heal_at, fault);
     }
-    let mut rng = SimRng::new(sim.seed(), "probes");
+    let answered: Rc<RefCell<BTreeSet<u64>>> = Rc::default();
+    let mut rng = sim.rng("probes");
     let mut replicas = node_model::raft::replicas(sim);
     let probes = scenario.heal.progress;
-    for sequence in 0..probes {
-        // A probe every 200 ms, each retried every 100 ms until a leader takes it.
-        let first = heal_at + SimDuration::from_millis(200 * (sequence + 1));
-        let offer = Offer::new(
-            RequestId {
+    for probe in 0..probes {
+        let first = heal_at + SimDuration::from_millis(200 * (probe + 1));
+        for attempt in 0..PROBE_ATTEMPTS {
+            let request = RequestId {
                 client: PROBE_CLIENT,
-                sequence,
-            },
-            Op::Get { key: 0 },
-        );
-        for attempt in 0..30 {
+                sequence: probe * PROBE_ATTEMPTS + attempt,
+            };
+            let at = first + SimDuration::from_nanos(PROBE_RETRY.as_nanos() * attempt);
+            let taken = Rc::new(Cell::new(false));
             rng.shuffle(&mut replicas);
-            offer.schedule(
-                sim,
-                first + SimDuration::from_millis(100 * attempt),
-                &replicas,
-            );
+            for &replica in &replicas {
+                let (taken, answered) = (Rc::clone(&taken), Rc::clone(&answered));
+                sim.schedule_call(at, replica, move |node, ctx| {
+                    if taken.get() || answered.borrow().contains(&probe) {
+                        return;
+                    }
+                    let op = Op::Get { key: 0 };
+                    taken.set(node.submit_request(ctx, request, op).is_ok());
+                });
+            }
         }
     }
-    let completed = Rc::new(Cell::new(0_u64));
-    let counter = Rc::clone(&completed);
+    let seen = Rc::clone(&answered);
     let deadline = heal_at + scenario.heal.within;
     sim.eventually(LIVENESS, deadline, move |world| {
-        let done = world
-            .observations()
-            .iter()
-            .filter(|o| matches!(o.value, RaftEvent::Returned { request, .. } if request.client == PROBE_CLIENT))
-            .count() as u64;
-        counter.set(counter.get() + done);
-        counter.get() >= probes
+        let mut seen = seen.borrow_mut();
+        for observation in world.observations() {
+            if let RaftEvent::Returned { request, .. } = observation.value
+                && request.client == PROBE_CLIENT
+            {
+                seen.insert(request.sequence / PROBE_ATTEMPTS);
+            }
+        }
+        seen.len() as u64 >= probes
     });
     let _ = sim.run_to(deadline);
-    completed.get()
+    answered.borrow().len() as u64
 }
 
 fn linearizability(history: &HistoryHandle) -> SubResult {
@@ -286,6 +301,7 @@ fn converged<N: RaftView>(replicas: &[&N]) -> Result<String, String> {
 pub(super) fn check_raft_rs_determinism(
     _: &Scenario,
     _: u64,
+    _: &RunOptions,
 ) -> Result<u64, Box<sim_core::Divergence>> {
     unreachable!("unbuilt implementations are skipped before they run")
 }
@@ -294,10 +310,11 @@ pub(super) fn check_raft_rs_determinism(
 pub(super) fn check_raft_rs_determinism(
     scenario: &Scenario,
     seed: u64,
+    options: &RunOptions,
 ) -> Result<u64, Box<sim_core::Divergence>> {
     sim_core::check_determinism(
         || {
-            let mut sim = raft_rs_cluster(scenario, seed, RunOptions::default());
+            let mut sim = raft_rs_cluster(scenario, seed, options);
             prepare(&mut sim, scenario, seed);
             sim
         },

@@ -1,0 +1,6 @@
+//! `cargo +nightly fuzz run fault_schedule`: see fuzz/README.md and scenarios::fuzzing.
+#![no_main]
+
+use scenarios::fuzzing::{Target, fuzz};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz(Target::FaultSchedule, data));
