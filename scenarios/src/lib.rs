@@ -53,3 +53,50 @@ pub use model::{
 pub use parse::{load_scenario, parse_scenario, validate};
 pub use preset::Preset;
 pub use protocol::{check_determinism, check_determinism_with, fault_schedule};
+
+/// The user guide's pages (`docs/*.md`) and the crate READMEs, so that `cargo test --doc`
+/// compiles and runs every ```rust block in them. Each page is the documentation of one
+/// item here. (The TOML examples are checked by `tests/guide.rs`.)
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../docs/README.md")]
+    pub struct Index;
+    #[doc = include_str!("../../docs/getting-started.md")]
+    pub struct GettingStarted;
+    #[doc = include_str!("../../docs/writing-a-node.md")]
+    pub struct WritingANode;
+    #[doc = include_str!("../../docs/scenarios.md")]
+    pub struct Scenarios;
+    #[doc = include_str!("../../docs/running-a-swarm.md")]
+    pub struct RunningASwarm;
+    #[doc = include_str!("../../docs/reading-the-report.md")]
+    pub struct ReadingTheReport;
+    #[doc = include_str!("../../docs/reproducing.md")]
+    pub struct Reproducing;
+    #[doc = include_str!("../../docs/invariants.md")]
+    pub struct Invariants;
+    #[doc = include_str!("../../docs/adversaries.md")]
+    pub struct Adversaries;
+    #[doc = include_str!("../../docs/determinism.md")]
+    pub struct Determinism;
+    #[doc = include_str!("../../docs/test-vectors.md")]
+    pub struct TestVectors;
+    #[doc = include_str!("../../docs/protocols.md")]
+    pub struct Protocols;
+    #[doc = include_str!("../../docs/performance.md")]
+    pub struct Performance;
+    #[doc = include_str!("../../docs/glossary.md")]
+    pub struct Glossary;
+    #[doc = include_str!("../../docs/property-tests.md")]
+    pub struct PropertyTests;
+    #[doc = include_str!("../../docs/fuzzing.md")]
+    pub struct Fuzzing;
+    #[doc = include_str!("../../docs/time-dependent-tests.md")]
+    pub struct TimeDependentTests;
+    #[doc = include_str!("../../node-model/README.md")]
+    pub struct NodeModelReadme;
+    #[doc = include_str!("../README.md")]
+    pub struct ScenariosReadme;
+    #[doc = include_str!("../../benches/README.md")]
+    pub struct BenchesReadme;
+}

@@ -1,0 +1,187 @@
+//! Validators whose clocks are off by minutes, over three and a half hours of a
+//! proof-of-stake chain, in a fraction of a second.
+//!
+//! ```sh
+//! cargo run --release -p node-model --example chain_clock_skew
+//! ```
+//!
+//! A block carries its producer's clock reading, and a node refuses a block stamped more
+//! than `max_clock_drift` (five seconds) ahead of its own clock. So:
+//!
+//! - validator-6, three minutes ahead, stamps blocks everyone else refuses: its turns
+//!   are skipped and it is kicked out at the next epoch boundary but one;
+//! - validator-5, three minutes behind, refuses everyone else's blocks until its clock
+//!   catches up with their stamps: it trails the chain by three minutes, builds only on
+//!   stale heads, and is kicked out too; once its clock is set right it catches up at
+//!   once, but stays out of the validator set;
+//! - validator-4, four seconds ahead, is within the allowance and carries on.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use node_model::chain::{self, ChainConfig, ChainEvent, ChainNode, ValidatorId};
+use sim_core::{Fault, Latency, LinkConfig, NodeId, Sim, SimConfig, SimDuration, SimTime};
+
+const BLOCK_TIME: SimDuration = SimDuration::from_secs(10);
+const MINUTES_AHEAD: i64 = 3 * 60 * 1_000_000_000;
+
+fn at(hours: u64, minutes: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_hours(hours) + SimDuration::from_minutes(minutes)
+}
+
+/// `h:mm:ss` of virtual time, rounded down to the second.
+fn clock(time: SimTime) -> String {
+    let seconds = time.as_nanos() / 1_000_000_000;
+    format!(
+        "{}:{:02}:{:02}",
+        seconds / 3_600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// A stopwatch on the wall clock, only to report how long the run took: the
+/// simulation itself never reads it.
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
+fn stopwatch() -> impl FnOnce() -> std::time::Duration {
+    let start = std::time::Instant::now();
+    move || start.elapsed()
+}
+
+fn main() {
+    let elapsed = stopwatch();
+    let mut config = ChainConfig {
+        validators: 7,
+        ..ChainConfig::default()
+    };
+    config.genesis.block_time = BLOCK_TIME;
+    config.genesis.epoch_length = 180;
+    let mut sim_config = SimConfig::new(2);
+    sim_config.network.default_link = LinkConfig::with_latency(Latency::Uniform {
+        min: SimDuration::from_millis(20),
+        max: SimDuration::from_millis(80),
+    });
+    let (mut sim, setup) = chain::cluster(config, sim_config).expect("a valid config");
+    chain::checks::install(&mut sim, &setup);
+    println!(
+        "7 validators, a block every {BLOCK_TIME}, epochs of 180 blocks; a block may be \
+         stamped at most {} ahead of its receiver's clock",
+        setup.config.genesis.max_clock_drift
+    );
+    let refused = count_refusals(&mut sim);
+    let skew = |node, offset_ns| Fault::ClockSkew {
+        node: NodeId(node),
+        offset_ns,
+    };
+    sim.schedule(at(1, 0), skew(6, MINUTES_AHEAD));
+    sim.schedule(at(1, 0), skew(5, -MINUTES_AHEAD));
+    sim.schedule(at(1, 0), skew(4, 4_000_000_000));
+    sim.schedule(at(2, 30), skew(5, MINUTES_AHEAD));
+    println!("1:00:00  validator-6's clock jumps 3 minutes ahead, validator-5's 3 minutes back,");
+    println!("         validator-4's 4 seconds ahead; 2:30:00 validator-5's clock is set right\n");
+
+    println!("virtual  validator-5's clock  its head (stamped)  node 0's head (stamped)");
+    for minutes in (45..=210).step_by(15) {
+        sim.run_to(at(0, minutes)).expect("no invariant broken");
+        let world = sim.world();
+        let (late, node0) = (head(&sim, 5), head(&sim, 0));
+        println!(
+            "{}  {}              {:>5} ({})       {:>5} ({})",
+            clock(sim.now()),
+            clock(world.local_time(NodeId(5))),
+            late.0,
+            clock(late.1),
+            node0.0,
+            clock(node0.1)
+        );
+    }
+    println!(
+        "\nblocks refused as \"from the future\", by node: {:?}",
+        refused.borrow()
+    );
+    print_epochs(sim.node(NodeId(0)).expect("up"));
+    let outcome = sim.outcome();
+    println!(
+        "\n{} of virtual time, {} steps, invariants {}: {:.0?} of wall time",
+        clock(sim.now()),
+        outcome.stats.steps,
+        if outcome.passed() { "held" } else { "BROKEN" },
+        elapsed()
+    );
+}
+
+/// A node's head: its height and timestamp.
+fn head(sim: &Sim<ChainNode>, node: u32) -> (u64, SimTime) {
+    let node = sim.node(NodeId(node)).expect("up");
+    let height = node.status().latest_height;
+    (height, node.block_at(height).expect("canonical").timestamp)
+}
+
+/// Counts, by node, the blocks it refused because they were stamped in its future.
+fn count_refusals(sim: &mut Sim<ChainNode>) -> Rc<RefCell<BTreeMap<u32, u64>>> {
+    let counts: Rc<RefCell<BTreeMap<u32, u64>>> = Rc::default();
+    let sink = Rc::clone(&counts);
+    sim.always("count refusals", move |world| {
+        for observation in world.observations() {
+            if observation.value
+                == (ChainEvent::Rejected {
+                    reason: "block from the future",
+                })
+            {
+                *sink.borrow_mut().entry(observation.node.0).or_insert(0) += 1;
+            }
+        }
+        Ok(())
+    });
+    counts
+}
+
+/// What the final chain shows of one epoch.
+struct EpochRow {
+    started: SimTime,
+    heights: (u64, u64),
+    validators: Vec<ValidatorId>,
+    /// Blocks produced, by validator index.
+    produced: [u64; 7],
+}
+
+/// One line per epoch of the node's final chain: when it started, its heights, and how
+/// many blocks each validator produced in it (`-` if not in its validator set).
+fn print_epochs(node: &ChainNode) {
+    let mut rows: BTreeMap<u64, EpochRow> = BTreeMap::new();
+    for height in 1..=node.status().final_height {
+        let Some(block) = node.block_at(height) else {
+            continue; // skipped: its producer's block was refused or never came
+        };
+        let state = node
+            .state_of(block.hash)
+            .expect("final blocks keep their state");
+        let row = rows.entry(state.epoch()).or_insert_with(|| EpochRow {
+            started: block.timestamp,
+            heights: (height, height),
+            validators: state.validators().collect(),
+            produced: [0; 7],
+        });
+        row.heights.1 = height;
+        row.produced[block.producer.0 as usize] += 1;
+    }
+    println!("\nepoch  started  heights    blocks by validator 0 .. 6 (- = not in the set)");
+    for (epoch, row) in rows {
+        let cells: Vec<String> = (0..7_u32)
+            .map(|v| {
+                if row.validators.contains(&ValidatorId(v)) {
+                    format!("{:>3}", row.produced[v as usize])
+                } else {
+                    "  -".to_string()
+                }
+            })
+            .collect();
+        let (first, last) = row.heights;
+        println!(
+            "{epoch:>5}  {}  {first:>4}-{last:<4}  {}",
+            clock(row.started),
+            cells.join(" ")
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Five hours of a proof-of-stake chain in a fraction of a second: seven validators,
+//! ten-second blocks, half-hour epochs, and validators that stop participating.
+//!
+//! ```sh
+//! cargo run --release -p node-model --example chain_epochs
+//! ```
+//!
+//! - validator-6 crashes for good: kicked out at the next epoch boundary but one;
+//! - validator-5 is cut off by a partition for more than an epoch: it cannot finalize
+//!   alone, is kicked out, and rejoins outside the validator set when the network heals;
+//! - validator-4 loses its data: it restarts from genesis, keeps producing, and waits
+//!   ten block times before voting again (it cannot know what it voted before);
+//! - validator-3 crashes too, but kick-outs stop at the minimum of five validators.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use node_model::chain::{self, ChainConfig, ChainMessage, ChainNode, ValidatorId};
+use sim_core::{
+    Fault, Latency, LinkConfig, NodeId, Partition, Sim, SimConfig, SimDuration, SimTime, Verdict,
+};
+
+const BLOCK_TIME: SimDuration = SimDuration::from_secs(10);
+
+fn at(hours: u64, minutes: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_hours(hours) + SimDuration::from_minutes(minutes)
+}
+
+/// A stopwatch on the wall clock, only to report how long the run took: the
+/// simulation itself never reads it.
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
+fn stopwatch() -> impl FnOnce() -> std::time::Duration {
+    let start = std::time::Instant::now();
+    move || start.elapsed()
+}
+
+fn main() {
+    let elapsed = stopwatch();
+    let mut config = ChainConfig {
+        validators: 7,
+        ..ChainConfig::default()
+    };
+    config.genesis.block_time = BLOCK_TIME;
+    config.genesis.epoch_length = 180;
+    let mut sim_config = SimConfig::new(1);
+    sim_config.network.default_link = LinkConfig::with_latency(Latency::Uniform {
+        min: SimDuration::from_millis(20),
+        max: SimDuration::from_millis(80),
+    });
+    let (mut sim, setup) = chain::cluster(config, sim_config).expect("a valid config");
+    chain::checks::install(&mut sim, &setup);
+    let votes = record_votes(&mut sim, 4);
+    println!(
+        "7 validators, a block every {BLOCK_TIME}, epochs of {} blocks, at least {} validators",
+        setup.config.genesis.epoch_length,
+        setup.config.min_validators()
+    );
+
+    let timeline = [
+        (
+            at(0, 55),
+            "validator-6 crashes for good",
+            Fault::Crash(NodeId(6)),
+        ),
+        (
+            at(1, 40),
+            "validator-5 is cut off",
+            Fault::Partition(Partition::Isolate(NodeId(5))),
+        ),
+        (
+            at(2, 20),
+            "validator-4's disk is wiped",
+            Fault::ResetData(NodeId(4)),
+        ),
+        (
+            at(2, 21),
+            "validator-4 restarts from genesis",
+            Fault::Restart(NodeId(4)),
+        ),
+        (at(2, 45), "the partition heals", Fault::Heal),
+        (
+            at(3, 30),
+            "validator-3 crashes for good",
+            Fault::Crash(NodeId(3)),
+        ),
+    ];
+    println!("\nvirtual  what happens                        what node 0 sees just before");
+    for (time, what, fault) in timeline {
+        sim.run_to(time).expect("no invariant broken");
+        sim.schedule(time, fault);
+        println!("{}  {what:<34}  {}", clock(time), describe(&sim, 0));
+    }
+    sim.run_to(at(5, 0)).expect("no invariant broken");
+    println!("{}  {:<34}  {}", clock(sim.now()), "end", describe(&sim, 0));
+
+    print_isolated_and_rejoined(&sim);
+    print_embargo(&votes.borrow(), at(2, 21));
+    print_epochs(sim.node(NodeId(0)).expect("up"));
+    let outcome = sim.outcome();
+    println!(
+        "\n{} of virtual time, {} steps, invariants {}: {:.0?} of wall time",
+        clock(sim.now()),
+        outcome.stats.steps,
+        if outcome.passed() { "held" } else { "BROKEN" },
+        elapsed()
+    );
+}
+
+/// `h:mm:ss` of virtual time, rounded down to the second.
+fn clock(time: SimTime) -> String {
+    let seconds = time.as_nanos() / 1_000_000_000;
+    format!(
+        "{}:{:02}:{:02}",
+        seconds / 3_600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+fn describe(sim: &Sim<ChainNode>, node: u32) -> String {
+    let status = sim.node(NodeId(node)).expect("up").status();
+    let ids: Vec<u32> = status.validators.iter().map(|v| v.0).collect();
+    format!(
+        "head {:>4}, final {:>4}, epoch {}, validators {ids:?}",
+        status.latest_height, status.final_height, status.epoch
+    )
+}
+
+fn print_isolated_and_rejoined(sim: &Sim<ChainNode>) {
+    let (rejoined, majority) = (
+        sim.node(NodeId(5)).expect("up").status(),
+        sim.node(NodeId(0)).expect("up").status(),
+    );
+    println!(
+        "\nvalidator-5 since the heal: final block {} at height {} (node 0: {} at {}), \
+         in the validator set: {}",
+        rejoined.final_hash,
+        rejoined.final_height,
+        majority.final_hash,
+        majority.final_height,
+        rejoined.validators.contains(&ValidatorId(5))
+    );
+}
+
+fn print_embargo(votes: &[(SimTime, u64)], restart: SimTime) {
+    let before = votes.iter().rev().find(|(time, _)| *time < restart);
+    let after = votes.iter().find(|(time, _)| *time >= restart);
+    if let (Some((last, last_height)), Some((first, first_height))) = (before, after) {
+        println!(
+            "validator-4 voted last at {} (height {last_height}), restarted at {}, voted again \
+             at {} (height {first_height}): ten block times of embargo, then the next blocks",
+            clock(*last),
+            clock(restart),
+            clock(*first)
+        );
+    }
+}
+
+/// Records every vote `validator` sends (the copy to one peer stands for all).
+fn record_votes(sim: &mut Sim<ChainNode>, validator: u32) -> Rc<RefCell<Vec<(SimTime, u64)>>> {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&log);
+    sim.intercept("record votes", move |_, envelope| {
+        if let ChainMessage::Endorsement(vote) = &envelope.message
+            && vote.validator == ValidatorId(validator)
+            && envelope.target == NodeId(0)
+        {
+            sink.borrow_mut()
+                .push((envelope.sent_at, vote.target_height));
+        }
+        Verdict::Pass
+    });
+    log
+}
+
+/// What the final chain shows of one epoch.
+struct EpochRow {
+    started: SimTime,
+    heights: (u64, u64),
+    validators: Vec<ValidatorId>,
+    /// Blocks produced, by validator index.
+    produced: [u64; 7],
+}
+
+/// One line per epoch of the node's final chain: when it started, its heights, and how
+/// many blocks each validator produced in it (`-` if not in its validator set).
+fn print_epochs(node: &ChainNode) {
+    let mut rows: BTreeMap<u64, EpochRow> = BTreeMap::new();
+    for height in 1..=node.status().final_height {
+        let Some(block) = node.block_at(height) else {
+            continue; // skipped: its producer was down
+        };
+        let state = node
+            .state_of(block.hash)
+            .expect("final blocks keep their state");
+        let row = rows.entry(state.epoch()).or_insert_with(|| EpochRow {
+            started: block.timestamp,
+            heights: (height, height),
+            validators: state.validators().collect(),
+            produced: [0; 7],
+        });
+        row.heights.1 = height;
+        row.produced[block.producer.0 as usize] += 1;
+    }
+    println!("\nepoch  started  heights    blocks by validator 0 .. 6 (- = not in the set)");
+    for (epoch, row) in rows {
+        let cells: Vec<String> = (0..7_u32)
+            .map(|v| {
+                if row.validators.contains(&ValidatorId(v)) {
+                    format!("{:>3}", row.produced[v as usize])
+                } else {
+                    "  -".to_string()
+                }
+            })
+            .collect();
+        let (first, last) = row.heights;
+        println!(
+            "{epoch:>5}  {}  {first:>4}-{last:<4}  {}",
+            clock(row.started),
+            cells.join(" ")
+        );
+    }
+}
