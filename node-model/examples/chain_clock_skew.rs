@@ -16,38 +16,19 @@
 //!   once, but stays out of the validator set;
 //! - validator-4, four seconds ahead, is within the allowance and carries on.
 
+mod common;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use node_model::chain::{self, ChainConfig, ChainEvent, ChainNode, ValidatorId};
+use node_model::chain::{self, ChainConfig, ChainEvent, ChainNode};
 use sim_core::{Fault, Latency, LinkConfig, NodeId, Sim, SimConfig, SimDuration, SimTime};
+
+use common::{at, clock, print_epochs, stopwatch};
 
 const BLOCK_TIME: SimDuration = SimDuration::from_secs(10);
 const MINUTES_AHEAD: i64 = 3 * 60 * 1_000_000_000;
-
-fn at(hours: u64, minutes: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_hours(hours) + SimDuration::from_minutes(minutes)
-}
-
-/// `h:mm:ss` of virtual time, rounded down to the second.
-fn clock(time: SimTime) -> String {
-    let seconds = time.as_nanos() / 1_000_000_000;
-    format!(
-        "{}:{:02}:{:02}",
-        seconds / 3_600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
-}
-
-/// A stopwatch on the wall clock, only to report how long the run took: the
-/// simulation itself never reads it.
-#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
-fn stopwatch() -> impl FnOnce() -> std::time::Duration {
-    let start = std::time::Instant::now();
-    move || start.elapsed()
-}
 
 fn main() {
     let elapsed = stopwatch();
@@ -135,53 +116,4 @@ fn count_refusals(sim: &mut Sim<ChainNode>) -> Rc<RefCell<BTreeMap<u32, u64>>> {
         Ok(())
     });
     counts
-}
-
-/// What the final chain shows of one epoch.
-struct EpochRow {
-    started: SimTime,
-    heights: (u64, u64),
-    validators: Vec<ValidatorId>,
-    /// Blocks produced, by validator index.
-    produced: [u64; 7],
-}
-
-/// One line per epoch of the node's final chain: when it started, its heights, and how
-/// many blocks each validator produced in it (`-` if not in its validator set).
-fn print_epochs(node: &ChainNode) {
-    let mut rows: BTreeMap<u64, EpochRow> = BTreeMap::new();
-    for height in 1..=node.status().final_height {
-        let Some(block) = node.block_at(height) else {
-            continue; // skipped: its producer's block was refused or never came
-        };
-        let state = node
-            .state_of(block.hash)
-            .expect("final blocks keep their state");
-        let row = rows.entry(state.epoch()).or_insert_with(|| EpochRow {
-            started: block.timestamp,
-            heights: (height, height),
-            validators: state.validators().collect(),
-            produced: [0; 7],
-        });
-        row.heights.1 = height;
-        row.produced[block.producer.0 as usize] += 1;
-    }
-    println!("\nepoch  started  heights    blocks by validator 0 .. 6 (- = not in the set)");
-    for (epoch, row) in rows {
-        let cells: Vec<String> = (0..7_u32)
-            .map(|v| {
-                if row.validators.contains(&ValidatorId(v)) {
-                    format!("{:>3}", row.produced[v as usize])
-                } else {
-                    "  -".to_string()
-                }
-            })
-            .collect();
-        let (first, last) = row.heights;
-        println!(
-            "{epoch:>5}  {}  {first:>4}-{last:<4}  {}",
-            clock(row.started),
-            cells.join(" ")
-        );
-    }
 }

@@ -12,8 +12,9 @@
 //!   ten block times before voting again (it cannot know what it voted before);
 //! - validator-3 crashes too, but kick-outs stop at the minimum of five validators.
 
+mod common;
+
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use node_model::chain::{self, ChainConfig, ChainMessage, ChainNode, ValidatorId};
@@ -21,19 +22,9 @@ use sim_core::{
     Fault, Latency, LinkConfig, NodeId, Partition, Sim, SimConfig, SimDuration, SimTime, Verdict,
 };
 
+use common::{at, clock, print_epochs, stopwatch};
+
 const BLOCK_TIME: SimDuration = SimDuration::from_secs(10);
-
-fn at(hours: u64, minutes: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_hours(hours) + SimDuration::from_minutes(minutes)
-}
-
-/// A stopwatch on the wall clock, only to report how long the run took: the
-/// simulation itself never reads it.
-#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
-fn stopwatch() -> impl FnOnce() -> std::time::Duration {
-    let start = std::time::Instant::now();
-    move || start.elapsed()
-}
 
 fn main() {
     let elapsed = stopwatch();
@@ -107,17 +98,6 @@ fn main() {
     );
 }
 
-/// `h:mm:ss` of virtual time, rounded down to the second.
-fn clock(time: SimTime) -> String {
-    let seconds = time.as_nanos() / 1_000_000_000;
-    format!(
-        "{}:{:02}:{:02}",
-        seconds / 3_600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
-}
-
 fn describe(sim: &Sim<ChainNode>, node: u32) -> String {
     let status = sim.node(NodeId(node)).expect("up").status();
     let ids: Vec<u32> = status.validators.iter().map(|v| v.0).collect();
@@ -172,53 +152,4 @@ fn record_votes(sim: &mut Sim<ChainNode>, validator: u32) -> Rc<RefCell<Vec<(Sim
         Verdict::Pass
     });
     log
-}
-
-/// What the final chain shows of one epoch.
-struct EpochRow {
-    started: SimTime,
-    heights: (u64, u64),
-    validators: Vec<ValidatorId>,
-    /// Blocks produced, by validator index.
-    produced: [u64; 7],
-}
-
-/// One line per epoch of the node's final chain: when it started, its heights, and how
-/// many blocks each validator produced in it (`-` if not in its validator set).
-fn print_epochs(node: &ChainNode) {
-    let mut rows: BTreeMap<u64, EpochRow> = BTreeMap::new();
-    for height in 1..=node.status().final_height {
-        let Some(block) = node.block_at(height) else {
-            continue; // skipped: its producer was down
-        };
-        let state = node
-            .state_of(block.hash)
-            .expect("final blocks keep their state");
-        let row = rows.entry(state.epoch()).or_insert_with(|| EpochRow {
-            started: block.timestamp,
-            heights: (height, height),
-            validators: state.validators().collect(),
-            produced: [0; 7],
-        });
-        row.heights.1 = height;
-        row.produced[block.producer.0 as usize] += 1;
-    }
-    println!("\nepoch  started  heights    blocks by validator 0 .. 6 (- = not in the set)");
-    for (epoch, row) in rows {
-        let cells: Vec<String> = (0..7_u32)
-            .map(|v| {
-                if row.validators.contains(&ValidatorId(v)) {
-                    format!("{:>3}", row.produced[v as usize])
-                } else {
-                    "  -".to_string()
-                }
-            })
-            .collect();
-        let (first, last) = row.heights;
-        println!(
-            "{epoch:>5}  {}  {first:>4}-{last:<4}  {}",
-            clock(row.started),
-            cells.join(" ")
-        );
-    }
 }

@@ -10,12 +10,12 @@
 #![cfg(feature = "proptest")]
 
 use node_model::chain::{self, ChainConfig};
-use node_model::raft::{self, RaftConfig, VoteSync};
+use node_model::raft::{self, RaftConfig, Replica, VoteSync};
 use node_model::strategy::{RequestPlan, request_plan, transfer_plan};
 use proptest::prelude::*;
 use proptest::test_runner::{RngSeed, TestError, TestRunner};
 use sim_core::strategy::{FaultSpace, fault_schedule, network_config};
-use sim_core::{FaultSchedule, FaultWeights, NetworkConfig, SimConfig, SimDuration, SimTime};
+use sim_core::{FaultSchedule, FaultWeights, NetworkConfig, Sim, SimConfig, SimDuration, SimTime};
 
 /// Cases per property: few by default (CI), more with `PROPTEST_CASES`. The inputs
 /// are drawn from a fixed seed, so CI is reproducible; `PROPTEST_RNG_SEED=<n>`
@@ -54,16 +54,15 @@ fn sim_config(seed: u64, network: NetworkConfig) -> SimConfig {
     }
 }
 
-/// One Raft case: every invariant holds and the client history is linearizable.
-fn raft_case(
-    seed: u64,
-    network: NetworkConfig,
+/// One Raft case, on any implementation: every invariant holds and the client
+/// history is linearizable.
+fn replicas_case<N: Replica>(
+    mut sim: Sim<N>,
     faults: &FaultSchedule,
     requests: &RequestPlan,
-    config: &RaftConfig,
     run_for: SimDuration,
 ) -> Result<(), TestCaseError> {
-    let mut sim = raft::cluster_with(sim_config(seed, network), 5, config);
+    let seed = sim.seed();
     raft::checks::install(&mut sim);
     let history = raft::record_history(&mut sim);
     sim.schedule_all(faults);
@@ -73,6 +72,19 @@ fn raft_case(
     let report = history.check();
     prop_assert!(report.is_ok(), "seed {}: {}", seed, report.unwrap_err());
     Ok(())
+}
+
+/// [`replicas_case`] on five of our Raft replicas.
+fn raft_case(
+    seed: u64,
+    network: NetworkConfig,
+    faults: &FaultSchedule,
+    requests: &RequestPlan,
+    config: &RaftConfig,
+    run_for: SimDuration,
+) -> Result<(), TestCaseError> {
+    let sim = raft::cluster_with(sim_config(seed, network), 5, config);
+    replicas_case(sim, faults, requests, run_for)
 }
 
 proptest! {
@@ -111,16 +123,11 @@ proptest! {
 /// and the failure shrinks to a handful of faults.
 #[test]
 fn the_raft_property_finds_the_planted_vote_bug() {
+    let canary = raft::canary::canary_faults();
     let space = FaultSpace {
-        weights: FaultWeights {
-            crash: 6,
-            pause: 1,
-            partition: 1,
-            isolate: 1,
-            ..FaultWeights::NONE
-        },
-        outage_max: SimDuration::from_millis(400),
-        max_down: 2,
+        weights: canary.weights,
+        outage_max: canary.outage_max,
+        max_down: canary.max_down,
         max_faults: 40,
         ..FaultSpace::new(5, SimDuration::from_secs(3))
     };
@@ -187,14 +194,8 @@ proptest! {
         requests in request_plan(4, 3, SimDuration::from_secs(10), 60),
     ) {
         use node_model::raft_rs::{self, RaftRsConfig};
-        let mut sim = raft_rs::cluster_with(sim_config(seed, network), 3, &RaftRsConfig::default());
-        raft::checks::install(&mut sim);
-        let history = raft::record_history(&mut sim);
-        sim.schedule_all(&faults);
-        requests.schedule(&mut sim);
-        let outcome = sim.run_to(SimTime::from_secs(14));
-        prop_assert!(outcome.is_ok(), "seed {}: {}", seed, outcome.unwrap_err());
-        let report = history.check();
-        prop_assert!(report.is_ok(), "seed {}: {}", seed, report.unwrap_err());
+        let config = RaftRsConfig::default();
+        let sim = raft_rs::cluster_with(sim_config(seed, network), 3, &config);
+        replicas_case(sim, &faults, &requests, SimDuration::from_secs(14))?;
     }
 }

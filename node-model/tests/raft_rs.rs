@@ -439,8 +439,8 @@ fn without_seeded_timeouts_two_runs_of_one_seed_diverge() {
     // 1 in 4 each, the chance that the runs do not diverge is below (1/4)^15, about
     // 1 in 10^9: the divergence is all but certain, and this test is not flaky.
     //
-    // (The records in the report come from two further runs, which draw afresh again:
-    // the step number is where the first two runs parted, the records may not be.)
+    // (The records in the report are those of the two runs compared, so the step and
+    // the records shown are where and how these runs parted.)
     let unseeded = RaftRsConfig {
         seeded_election_timeouts: false,
         ..RaftRsConfig::default()

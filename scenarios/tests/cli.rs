@@ -170,6 +170,20 @@ fn filters_select_scenarios_and_implementations() {
     let none = detsim(&["run", "suite", "--scenario", "^nothing$", "--seed", "1"]);
     assert_eq!(code(&none), 2);
     assert!(stderr(&none).contains("no scenario matches"));
+    let no_impl = detsim(&[
+        "run",
+        "suite/smoke.toml",
+        "--impl",
+        "^raft-rs$",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(code(&no_impl), 2, "{}", stdout(&no_impl));
+    assert!(
+        stderr(&no_impl).contains("no implementation"),
+        "{}",
+        stderr(&no_impl)
+    );
 }
 
 #[test]

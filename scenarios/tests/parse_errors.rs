@@ -241,3 +241,14 @@ proptest! {
         let _ = parse_scenario(&mangled, None);
     }
 }
+
+#[test]
+fn converged_false_is_refused_not_read_as_true() {
+    let source = format!("{BASE}[[checks.final]]\nconverged = false\n");
+    let text = error(&source);
+    assert!(
+        text.contains("`converged = false` asserts nothing"),
+        "{text}"
+    );
+    assert!(text.contains("converged = true"), "{text}");
+}

@@ -4,9 +4,10 @@
 //! Determinism is the product, so it is checked rather than assumed. A node that reads
 //! the wall clock, iterates a hash map, keeps global state between runs or draws OS
 //! randomness will, sooner or later, make two runs of the same seed take different
-//! steps. [`check_determinism`] runs the simulation twice, compares the trace hash after
-//! every step and, if the runs diverge, runs both again up to the divergent step with
-//! full recording to show what each run did there.
+//! steps. [`check_determinism`] runs the simulation twice with full recording, compares
+//! the two records step by step and, if the runs diverge, shows what each run did at the
+//! first step where they differ (the records of these two runs, not of a third one, so
+//! a leak that draws differently each time is still shown as it happened).
 //!
 //! ```
 //! use sim_core::{check_determinism, Context, Node, NodeId, Sim, SimDuration};

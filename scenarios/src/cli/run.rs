@@ -118,6 +118,19 @@ pub(crate) fn run(args: RunArgs) -> Result<u8, InputError> {
         shard: args.shard.unwrap_or(Shard::ALL),
         implementations: args.implementation.clone(),
     };
+    if let Some(filter) = &args.implementation {
+        let matched = plan
+            .scenarios
+            .iter()
+            .flat_map(|s| &s.implementations)
+            .any(|i| filter.is_match(i.name()));
+        if !matched {
+            return Err(InputError::new(format!(
+                "no implementation of the selected scenarios matches --impl '{filter}'"
+            ))
+            .with_help("implementations are detsim-chain, detsim-raft and raft-rs"));
+        }
+    }
     let cases = plan.cases();
     let jobs = args
         .jobs

@@ -221,6 +221,11 @@ impl Parser<'_> {
             f.kicked_out.is_some(),
             f.min_completed.is_some(),
         ];
+        if f.converged == Some(false) {
+            return Err(self
+                .error(span, "`converged = false` asserts nothing")
+                .with_help("write `converged = true`, or remove this check"));
+        }
         if set.iter().filter(|s| **s).count() != 1 {
             return Err(self.error(span, "a final check takes exactly one assertion")
                 .with_help("one of: min_final_height, converged, account + balance, validators, kicked_out, min_completed"));
