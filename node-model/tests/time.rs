@@ -313,6 +313,39 @@ fn a_validator_whose_data_was_reset_keeps_producing_but_waits_ten_block_times_to
     assert!(node0.status().validators.contains(&ValidatorId(3)));
 }
 
+#[test]
+fn the_vote_embargo_is_measured_on_the_monotonic_clock_so_a_clock_set_back_does_not_stretch_it() {
+    // Validator 3 loses its data and restarts with its wall clock ten minutes ahead,
+    // which is set right twenty seconds later. Its embargo still ends ten block times
+    // after the restart: on the wall clock it would have lasted ten minutes more.
+    let (mut sim, _) = chain_cluster(4, 6);
+    let votes = record_votes(&mut sim, 3);
+    let reset = at_minutes(30);
+    let restart = reset + SimDuration::from_secs(60);
+    let ten_minutes = 600_000_000_000;
+    let skew = |offset_ns| Fault::ClockSkew {
+        node: NodeId(3),
+        offset_ns,
+    };
+    sim.schedule(reset, Fault::ResetData(NodeId(3)));
+    sim.schedule(reset, skew(ten_minutes));
+    sim.schedule(restart, Fault::Restart(NodeId(3)));
+    sim.schedule(restart + SimDuration::from_secs(20), skew(-ten_minutes));
+    let embargo_end = restart + BLOCK_TIME.saturating_mul(10);
+    sim.run_to(embargo_end + SimDuration::from_secs(60))
+        .unwrap();
+    let votes = votes.borrow();
+    let (voted_at, _) = *votes
+        .iter()
+        .find(|(at, _)| *at > reset)
+        .expect("it votes again within a minute of its embargo's end, not ten");
+    assert!(voted_at >= embargo_end, "voted at {voted_at}");
+    assert!(
+        voted_at <= embargo_end + BLOCK_TIME.saturating_mul(2),
+        "voted at {voted_at}"
+    );
+}
+
 /// Raft tuned for a wide-area network: a heartbeat every second, elections after five
 /// to ten seconds of silence.
 fn wan_raft() -> RaftConfig {

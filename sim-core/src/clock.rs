@@ -7,6 +7,13 @@
 //! are measured in its local time, so a fast clock fires its timers early in true time.
 //!
 //! Local time never goes below zero; a negative skew at the start of a run reads as 0.
+//!
+//! Like a real machine, a node has two clocks. [`Clock::local`] is its wall clock: what
+//! it stamps on blocks and compares with others' stamps; a skew jumps it, forward or
+//! back. [`Clock::monotonic`] is its monotonic clock: it runs at the same (drifting)
+//! rate but never jumps, so it is the one to measure elapsed time with (rate limits,
+//! waiting periods). A rate limit on the wall clock stalls for as long as the clock
+//! jumped back.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +35,8 @@ pub struct Clock {
     anchor: SimTime,
     /// Rate error in parts per million.
     drift_ppm: i64,
+    /// The sum of every skew so far: local minus monotonic time.
+    jumped_ns: i128,
 }
 
 impl Default for Clock {
@@ -43,6 +52,7 @@ impl Clock {
         anchor_local: 0,
         anchor: SimTime::ZERO,
         drift_ppm: 0,
+        jumped_ns: 0,
     };
 
     /// `true` if this clock reads true time exactly.
@@ -62,6 +72,18 @@ impl Clock {
         SimTime::from_nanos(local.clamp(0, i128::from(u64::MAX)) as u64)
     }
 
+    /// The monotonic reading at true time `now`: the local reading without its skews.
+    /// It runs at the clock's rate (drift applies) and never jumps.
+    #[inline]
+    pub fn monotonic(&self, now: SimTime) -> SimTime {
+        if self.is_perfect() {
+            return now;
+        }
+        let elapsed = i128::from(now.as_nanos()) - i128::from(self.anchor.as_nanos());
+        let local = self.anchor_local + elapsed * (PPM + i128::from(self.drift_ppm)) / PPM;
+        SimTime::from_nanos((local - self.jumped_ns).clamp(0, i128::from(u64::MAX)) as u64)
+    }
+
     /// The true duration after which `local` time will have passed on this clock
     /// (rounded up, so a timer never fires before its local deadline).
     #[inline]
@@ -78,6 +100,7 @@ impl Clock {
     pub fn skew(&mut self, now: SimTime, offset_ns: i64) {
         self.reanchor(now);
         self.anchor_local += i128::from(offset_ns);
+        self.jumped_ns += i128::from(offset_ns);
     }
 
     /// Sets the drift to `drift_ppm` from true time `now` on.
@@ -131,6 +154,25 @@ mod tests {
         assert_eq!(clock.local(SimTime::from_secs(1)), SimTime::from_secs(3));
         assert_eq!(clock.local(SimTime::from_secs(10)), SimTime::from_secs(12));
         assert_eq!(clock.offset_ns(SimTime::from_secs(10)), 2_000_000_000);
+    }
+
+    #[test]
+    fn the_monotonic_clock_ignores_skew_but_follows_drift() {
+        let mut clock = Clock::PERFECT;
+        let at = SimTime::from_secs;
+        // The wall clock jumps a minute ahead, back, and 3 s further back; the monotonic
+        // clock reads true time throughout.
+        clock.skew(at(10), 60_000_000_000);
+        assert_eq!(clock.local(at(15)), at(75));
+        assert_eq!(clock.monotonic(at(15)), at(15));
+        clock.skew(at(20), -60_000_000_000);
+        clock.skew(at(25), -3_000_000_000);
+        assert_eq!(clock.local(at(30)), at(27));
+        assert_eq!(clock.monotonic(at(30)), at(30));
+        // +1000 ppm from 30 s: both clocks gain 1 ms per second from there.
+        clock.set_drift(at(30), 1_000);
+        assert_eq!(clock.monotonic(at(40)), SimTime::from_millis(40_010));
+        assert_eq!(clock.local(at(40)), SimTime::from_millis(37_010));
     }
 
     #[test]

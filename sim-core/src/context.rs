@@ -33,10 +33,20 @@ pub(crate) struct NodeEnv {
 }
 
 impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
-    /// This node's reading of the virtual clock (skew and drift applied).
+    /// This node's wall clock (skew and drift applied): the time to stamp on what it
+    /// sends and to compare with others' stamps. A skew fault jumps it, even backwards.
     #[inline]
     pub fn now(&self) -> SimTime {
         self.env.clock.local(self.core.now)
+    }
+
+    /// This node's monotonic clock: it runs at the node's clock rate (drift applies) but
+    /// never jumps (skew does not), so it is the one to measure elapsed time with: rate
+    /// limits, waiting periods, timeouts kept as deadlines. Only differences of its
+    /// readings mean anything; do not compare them with [`NodeContext::now`].
+    #[inline]
+    pub fn monotonic_now(&self) -> SimTime {
+        self.env.clock.monotonic(self.core.now)
     }
 
     /// This node's id.

@@ -46,11 +46,12 @@ pub struct ChainNode {
     pub(crate) slot_timer: Option<TimerId>,
     /// Slots that passed since the head last changed.
     pub(crate) missed: u64,
-    /// When this node last asked a peer for blocks.
+    /// When this node last asked a peer for blocks, on its monotonic clock.
     pub(crate) sync_requested_at: Option<sim_core::SimTime>,
     /// The highest height of any block or vote this node has seen.
     pub(crate) highest_seen: u64,
-    /// A validator that lost its data may not vote before this time (see `vote`).
+    /// A validator that lost its data may not vote before this time on its monotonic
+    /// clock (see `vote`).
     pub(crate) vote_embargo_until: Option<sim_core::SimTime>,
     /// Blocks and votes this node sent or received, for the replaying adversary.
     #[cfg_attr(not(feature = "adversarial"), allow(dead_code))]

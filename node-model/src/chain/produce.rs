@@ -131,7 +131,7 @@ impl ChainNode {
             return;
         }
         if let Some(until) = self.vote_embargo_until {
-            if ctx.now() < until {
+            if ctx.monotonic_now() < until {
                 return;
             }
             self.vote_embargo_until = None;

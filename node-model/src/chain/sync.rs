@@ -35,16 +35,14 @@ impl ChainNode {
     /// Asks `peer` for canonical blocks above this node's final height (at most once a
     /// block time, however many reasons to sync arrive).
     pub(crate) fn request_sync(&mut self, ctx: &mut Context<'_, Self>, peer: NodeId) {
-        let now = ctx.now();
-        // At most one request per block time, by this node's clock. A clock that jumped
-        // back (now before the last request) does not hold requests back: a node whose
-        // clock was once minutes ahead would otherwise stop syncing for those minutes.
-        // (Found by scenarios' property tests: a +48 s skew, undone, left a validator
-        // orphaning every block after the one it missed.)
+        // At most one request per block time, measured on the monotonic clock. (On the
+        // wall clock, a validator whose clock was once a minute ahead stopped syncing for
+        // that minute after it was set back: found by scenarios' property tests.)
+        let now = ctx.monotonic_now();
         let block_time = self.setup.config.genesis.block_time;
         if self
             .sync_requested_at
-            .is_some_and(|at| at <= now && now < at.saturating_add(block_time))
+            .is_some_and(|at| now < at.saturating_add(block_time))
         {
             return;
         }
@@ -123,7 +121,7 @@ impl ChainNode {
             .genesis
             .block_time
             .saturating_mul(EMBARGO_SLOTS);
-        self.vote_embargo_until = Some(ctx.now().saturating_add(wait));
+        self.vote_embargo_until = Some(ctx.monotonic_now().saturating_add(wait));
         self.persist_vote(ctx);
     }
 
