@@ -22,29 +22,16 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use node_model::chain::{self, ChainConfig, ChainEvent, ChainNode};
-use sim_core::{Fault, Latency, LinkConfig, NodeId, Sim, SimConfig, SimDuration, SimTime};
+use node_model::chain::{ChainEvent, ChainNode};
+use sim_core::{Fault, NodeId, Sim, SimTime};
 
-use common::{at, clock, print_epochs, stopwatch};
+use common::{BLOCK_TIME, at, clock, print_epochs, stopwatch, wan_chain};
 
-const BLOCK_TIME: SimDuration = SimDuration::from_secs(10);
 const MINUTES_AHEAD: i64 = 3 * 60 * 1_000_000_000;
 
 fn main() {
     let elapsed = stopwatch();
-    let mut config = ChainConfig {
-        validators: 7,
-        ..ChainConfig::default()
-    };
-    config.genesis.block_time = BLOCK_TIME;
-    config.genesis.epoch_length = 180;
-    let mut sim_config = SimConfig::new(2);
-    sim_config.network.default_link = LinkConfig::with_latency(Latency::Uniform {
-        min: SimDuration::from_millis(20),
-        max: SimDuration::from_millis(80),
-    });
-    let (mut sim, setup) = chain::cluster(config, sim_config).expect("a valid config");
-    chain::checks::install(&mut sim, &setup);
+    let (mut sim, setup) = wan_chain(2);
     println!(
         "7 validators, a block every {BLOCK_TIME}, epochs of 180 blocks; a block may be \
          stamped at most {} ahead of its receiver's clock",

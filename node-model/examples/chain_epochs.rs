@@ -17,30 +17,14 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use node_model::chain::{self, ChainConfig, ChainMessage, ChainNode, ValidatorId};
-use sim_core::{
-    Fault, Latency, LinkConfig, NodeId, Partition, Sim, SimConfig, SimDuration, SimTime, Verdict,
-};
+use node_model::chain::{ChainMessage, ChainNode, ValidatorId};
+use sim_core::{Fault, NodeId, Partition, Sim, SimTime, Verdict};
 
-use common::{at, clock, print_epochs, stopwatch};
-
-const BLOCK_TIME: SimDuration = SimDuration::from_secs(10);
+use common::{BLOCK_TIME, at, clock, print_epochs, stopwatch, wan_chain};
 
 fn main() {
     let elapsed = stopwatch();
-    let mut config = ChainConfig {
-        validators: 7,
-        ..ChainConfig::default()
-    };
-    config.genesis.block_time = BLOCK_TIME;
-    config.genesis.epoch_length = 180;
-    let mut sim_config = SimConfig::new(1);
-    sim_config.network.default_link = LinkConfig::with_latency(Latency::Uniform {
-        min: SimDuration::from_millis(20),
-        max: SimDuration::from_millis(80),
-    });
-    let (mut sim, setup) = chain::cluster(config, sim_config).expect("a valid config");
-    chain::checks::install(&mut sim, &setup);
+    let (mut sim, setup) = wan_chain(1);
     let votes = record_votes(&mut sim, 4);
     println!(
         "7 validators, a block every {BLOCK_TIME}, epochs of {} blocks, at least {} validators",

@@ -4,69 +4,20 @@
 use node_model::raft::checks::ELECTION_SAFETY;
 use node_model::raft::{
     self, CANARY_SEEDS, HistoryHandle, NotLeader, Op, RaftConfig, RaftEvent, RaftNode, RaftView,
-    RequestId, Role, Workload, canary_run,
+    Role, Workload, canary_run,
 };
 use sim_core::{
     FaultGenerator, FaultWeights, Latency, LinkConfig, NetworkConfig, NodeId, Partition, Sim,
     SimConfig, SimDuration, SimRng, SimTime, World, check_determinism,
 };
 
+mod common;
+
+use common::{await_leader, checked, ms, put, request, returned, settled_leader, submit};
+
 /// A cluster of `replicas` with every Raft check installed and its history recorded.
 fn checked_cluster(seed: u64, replicas: u32) -> (Sim<RaftNode>, HistoryHandle) {
-    let mut sim = raft::cluster(seed, replicas, &RaftConfig::default());
-    raft::checks::install(&mut sim);
-    let history = raft::record_history(&mut sim);
-    (sim, history)
-}
-
-/// The leader that a majority (itself included) follows in its term, if any.
-fn settled_leader(world: &World<'_, RaftNode>) -> Option<NodeId> {
-    let (leader, node) = world.nodes().find(|(_, n)| n.role() == Role::Leader)?;
-    let followers = world
-        .nodes()
-        .filter(|(_, n)| n.term() == node.term() && n.leader_hint() == Some(leader))
-        .count();
-    (followers > world.node_count() as usize / 2).then_some(leader)
-}
-
-/// Runs until a settled leader exists (within `within`) and returns it.
-fn await_leader(sim: &mut Sim<RaftNode>, within: SimDuration) -> NodeId {
-    let deadline = sim.now() + within;
-    sim.run_until(|world| settled_leader(world).is_some(), deadline)
-        .expect("a leader is elected in time");
-    settled_leader(&sim.world()).expect("just checked")
-}
-
-fn request(sequence: u64) -> RequestId {
-    RequestId {
-        client: 0,
-        sequence,
-    }
-}
-
-/// Submits `op` as request `sequence` to `node` now.
-fn submit(sim: &mut Sim<RaftNode>, node: NodeId, sequence: u64, op: Op) -> Result<(), NotLeader> {
-    let submitted = sim.call(node, move |replica, ctx| {
-        replica.submit(ctx, request(sequence), op)
-    });
-    submitted.expect("the replica is up")
-}
-
-/// What request `sequence` returned, if it did.
-fn returned(history: &HistoryHandle, sequence: u64) -> Option<Option<u64>> {
-    let history = history.history();
-    let operation = history
-        .operations()
-        .find(|o| o.request == request(sequence))?;
-    operation.returned.map(|(_, value)| value)
-}
-
-fn ms(millis: u64) -> SimDuration {
-    SimDuration::from_millis(millis)
-}
-
-fn put(key: u32, value: u64) -> Op {
-    Op::Put { key, value }
+    checked(raft::cluster(seed, replicas, &RaftConfig::default()))
 }
 
 #[test]

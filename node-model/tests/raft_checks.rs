@@ -48,6 +48,10 @@ impl RaftView for Scripted {
             .get(usize::try_from(index).ok()?.checked_sub(1)?)
             .copied()
     }
+
+    fn leader_hint(&self) -> Option<NodeId> {
+        None
+    }
 }
 
 /// `replicas` scripted replicas, empty, in term 0, with every Raft check installed.

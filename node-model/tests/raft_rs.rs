@@ -7,8 +7,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use node_model::raft::{
-    self, HistoryHandle, NotLeader, Op, RaftConfig, RaftEvent, RaftView, RequestId, Role, Workload,
-    canary,
+    self, HistoryHandle, NotLeader, Op, RaftConfig, RaftEvent, RaftView, Role, Workload, canary,
 };
 use node_model::raft_rs::{self, RaftRsConfig, RaftRsNode};
 use sim_core::{
@@ -16,67 +15,18 @@ use sim_core::{
     Sim, SimConfig, SimDuration, SimRng, SimTime, World, check_determinism,
 };
 
+mod common;
+
+use common::{await_leader, checked, ms, put, returned, settled_leader, submit};
+
 /// A cluster of `replicas` with every Raft check installed and its history recorded.
 fn checked_cluster(seed: u64, replicas: u32) -> (Sim<RaftRsNode>, HistoryHandle) {
-    let mut sim = raft_rs::cluster(seed, replicas, &RaftRsConfig::default());
-    raft::checks::install(&mut sim);
-    let history = raft::record_history(&mut sim);
-    (sim, history)
-}
-
-/// The leader that a majority (itself included) follows in its term, if any.
-fn settled_leader(world: &World<'_, RaftRsNode>) -> Option<NodeId> {
-    let (leader, node) = world.nodes().find(|(_, n)| n.role() == Role::Leader)?;
-    let followers = world
-        .nodes()
-        .filter(|(_, n)| n.term() == node.term() && n.leader_hint() == Some(leader))
-        .count();
-    (followers > world.node_count() as usize / 2).then_some(leader)
-}
-
-/// Runs until a settled leader exists (within `within`) and returns it.
-fn await_leader(sim: &mut Sim<RaftRsNode>, within: SimDuration) -> NodeId {
-    let deadline = sim.now() + within;
-    sim.run_until(|world| settled_leader(world).is_some(), deadline)
-        .expect("a leader is elected in time");
-    settled_leader(&sim.world()).expect("just checked")
-}
-
-fn request(sequence: u64) -> RequestId {
-    RequestId {
-        client: 0,
-        sequence,
-    }
-}
-
-/// Submits `op` as request `sequence` to `node` now.
-fn submit(sim: &mut Sim<RaftRsNode>, node: NodeId, sequence: u64, op: Op) -> Result<(), NotLeader> {
-    let submitted = sim.call(node, move |replica, ctx| {
-        replica.submit(ctx, request(sequence), op)
-    });
-    submitted.expect("the replica is up")
-}
-
-/// What request `sequence` returned, if it did.
-fn returned(history: &HistoryHandle, sequence: u64) -> Option<Option<u64>> {
-    let history = history.history();
-    let operation = history
-        .operations()
-        .find(|o| o.request == request(sequence))?;
-    operation.returned.map(|(_, value)| value)
+    checked(raft_rs::cluster(seed, replicas, &RaftRsConfig::default()))
 }
 
 /// Every entry of `node`'s log, from index 1.
 fn log_of(node: &RaftRsNode) -> Vec<Option<raft::LogEntry>> {
     (1..=node.last_index()).map(|i| node.entry(i)).collect()
-}
-
-fn ms(millis: u64) -> SimDuration {
-    SimDuration::from_millis(millis)
-}
-
-fn put(key: u32, value: u64) -> Op {
-    Op::Put { key, value }
 }
 
 #[test]

@@ -4,9 +4,32 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use node_model::chain::{ChainNode, ValidatorId};
-use sim_core::{SimDuration, SimTime};
+use node_model::chain::{self, ChainConfig, ChainNode, ChainSetup, ValidatorId};
+use sim_core::{Latency, LinkConfig, Sim, SimConfig, SimDuration, SimTime};
+
+/// A block every ten seconds.
+pub(crate) const BLOCK_TIME: SimDuration = SimDuration::from_secs(10);
+
+/// Seven validators on a wide-area network (20–80 ms links), 10 s blocks, epochs of
+/// 180 blocks (half an hour), every chain invariant checked.
+pub(crate) fn wan_chain(seed: u64) -> (Sim<ChainNode>, Rc<ChainSetup>) {
+    let mut config = ChainConfig {
+        validators: 7,
+        ..ChainConfig::default()
+    };
+    config.genesis.block_time = BLOCK_TIME;
+    config.genesis.epoch_length = 180;
+    let mut sim_config = SimConfig::new(seed);
+    sim_config.network.default_link = LinkConfig::with_latency(Latency::Uniform {
+        min: SimDuration::from_millis(20),
+        max: SimDuration::from_millis(80),
+    });
+    let (mut sim, setup) = chain::cluster(config, sim_config).expect("a valid config");
+    chain::checks::install(&mut sim, &setup);
+    (sim, setup)
+}
 
 pub(crate) fn at(hours: u64, minutes: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_hours(hours) + SimDuration::from_minutes(minutes)

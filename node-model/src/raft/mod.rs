@@ -18,10 +18,11 @@ mod election;
 pub mod history;
 mod linearizability;
 mod log;
+pub(crate) mod machine;
 mod message;
 mod node;
 mod replication;
-mod storage;
+pub(crate) mod storage;
 pub mod view;
 
 pub use canary::{CANARY_SEEDS, VoteSync, canary_run};

@@ -15,6 +15,7 @@ use thiserror::Error;
 
 use super::config::RaftConfig;
 use super::log::RaftLog;
+use super::machine::KvMachine;
 use super::message::RaftMessage;
 use super::storage::{self, StorageError};
 use super::view::{Command, Key, LogEntry, Op, RaftEvent, RaftView, RequestId, Role, Value};
@@ -55,8 +56,8 @@ pub struct RaftNode {
     pub(super) role: Role,
     pub(super) leader_hint: Option<NodeId>,
     pub(super) commit_index: u64,
-    pub(super) applied_index: u64,
-    pub(super) kv: BTreeMap<Key, Value>,
+    /// The key-value store, and the client requests accepted as leader.
+    pub(super) machine: KvMachine,
     pub(super) election_timer: Option<TimerId>,
     pub(super) heartbeat_timer: Option<TimerId>,
     /// As candidate: who granted this replica their vote in its term.
@@ -65,8 +66,6 @@ pub struct RaftNode {
     pub(super) next_index: Vec<u64>,
     /// As leader, per replica: the highest index known to match this log.
     pub(super) match_index: Vec<u64>,
-    /// Client entries this replica appended as leader and has not answered, by index.
-    pub(super) accepted: BTreeMap<u64, RequestId>,
     /// Why the replica stopped for good: its disk could not be read back.
     pub(super) halted: Option<StorageError>,
 }
@@ -87,14 +86,12 @@ impl RaftNode {
             role: Role::Follower,
             leader_hint: None,
             commit_index: 0,
-            applied_index: 0,
-            kv: BTreeMap::new(),
+            machine: KvMachine::default(),
             election_timer: None,
             heartbeat_timer: None,
             votes: BTreeSet::new(),
             next_index: Vec::new(),
             match_index: Vec::new(),
-            accepted: BTreeMap::new(),
             halted: None,
         }
     }
@@ -123,7 +120,7 @@ impl RaftNode {
                 command: Some(command),
             },
         );
-        self.accepted.insert(index, request);
+        self.machine.accept(index, request);
         self.replicate_to_all(ctx);
         self.advance_commit(ctx);
         Ok(())
@@ -136,7 +133,7 @@ impl RaftNode {
 
     /// The key-value store as applied so far.
     pub fn kv(&self) -> &BTreeMap<Key, Value> {
-        &self.kv
+        self.machine.kv()
     }
 
     /// The leader of the current term, if this replica knows it (itself when leading).
@@ -146,7 +143,7 @@ impl RaftNode {
 
     /// The index of the last entry applied to the key-value store.
     pub fn applied_index(&self) -> u64 {
-        self.applied_index
+        self.machine.applied_index()
     }
 
     /// The vote cast in the current term.
@@ -190,33 +187,13 @@ impl RaftNode {
             self.commit_index,
             self.log.last_index()
         );
-        while self.applied_index < self.commit_index {
-            self.applied_index += 1;
-            let index = self.applied_index;
+        while self.machine.applied_index() < self.commit_index {
+            let index = self.machine.applied_index() + 1;
             let entry = *self
                 .log
                 .get(index)
                 .expect("committed entries are in the log");
-            let value = entry.command.and_then(|command| self.execute(command.op));
-            ctx.observe(RaftEvent::Applied { index, entry });
-            let answered = self.accepted.remove(&index);
-            if let Some(command) = entry.command
-                && answered == Some(command.request)
-            {
-                let request = command.request;
-                ctx.observe(RaftEvent::Returned { request, value });
-            }
-        }
-    }
-
-    /// Runs one operation on the key-value store; a read returns what it read.
-    fn execute(&mut self, op: Op) -> Option<Value> {
-        match op {
-            Op::Put { key, value } => {
-                self.kv.insert(key, value);
-                None
-            }
-            Op::Get { key } => self.kv.get(&key).copied(),
+            self.machine.apply(ctx, index, entry);
         }
     }
 
@@ -318,5 +295,9 @@ impl RaftView for RaftNode {
 
     fn entry(&self, index: u64) -> Option<LogEntry> {
         self.log.get(index).copied()
+    }
+
+    fn leader_hint(&self) -> Option<NodeId> {
+        self.leader_hint
     }
 }

@@ -126,7 +126,7 @@ impl RaftNode {
                         self.id
                     );
                     self.log.truncate_from(index);
-                    self.accepted.retain(|&accepted, _| accepted < index);
+                    self.machine.forget_from(index);
                 }
                 None => {}
             }

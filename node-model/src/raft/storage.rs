@@ -119,8 +119,12 @@ pub(crate) fn load(disk: &mut Disk) -> Result<Durable, StorageError> {
     })
 }
 
-/// Reads and decodes one record, retrying transient read errors.
-fn read<T: DeserializeOwned>(disk: &mut Disk, key: &str) -> Result<Option<T>, StorageError> {
+/// Reads and decodes one record, retrying transient read errors (both Raft
+/// implementations read their records this way).
+pub(crate) fn read<T: DeserializeOwned>(
+    disk: &mut Disk,
+    key: &str,
+) -> Result<Option<T>, StorageError> {
     let mut attempt = 1;
     let bytes = loop {
         match disk.read(key) {

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use sim_core::NodeId;
 
 /// A replica's role in its current term.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -129,4 +130,6 @@ pub trait RaftView {
     fn last_index(&self) -> u64;
     /// The entry at `index` (from 1), if the log holds it.
     fn entry(&self, index: u64) -> Option<LogEntry>;
+    /// The leader of the current term, if the replica knows it (itself when leading).
+    fn leader_hint(&self) -> Option<NodeId>;
 }

@@ -21,6 +21,7 @@ use super::config::RaftRsConfig;
 use super::message::RaftRsMessage;
 use super::storage;
 use super::timeout::SeededTimeouts;
+use crate::raft::machine::KvMachine;
 use crate::raft::{
     Command, Key, LogEntry, NotLeader, Op, RaftEvent, RaftView, RequestId, Role, StorageError,
     Value,
@@ -47,11 +48,9 @@ pub struct RaftRsNode {
     timeouts: SeededTimeouts,
     /// The term in which this replica last observed itself becoming leader.
     led_term: Option<u64>,
-    // Volatile: rebuilt after a crash by re-applying the log from index 1.
-    pub(super) kv: BTreeMap<Key, Value>,
-    pub(super) applied_index: u64,
-    /// Client entries this replica proposed as leader and has not answered, by index.
-    pub(super) accepted: BTreeMap<u64, RequestId>,
+    /// The key-value store and the requests accepted as leader. Volatile: rebuilt after
+    /// a crash by re-applying the log from index 1.
+    pub(super) machine: KvMachine,
     /// Why the replica stopped for good: its disk could not be read back.
     halted: Option<StorageError>,
 }
@@ -90,9 +89,7 @@ impl RaftRsNode {
             raw,
             timeouts,
             led_term: None,
-            kv: BTreeMap::new(),
-            applied_index: 0,
-            accepted: BTreeMap::new(),
+            machine: KvMachine::default(),
             halted: None,
         }
     }
@@ -127,7 +124,7 @@ impl RaftRsNode {
             "a leader appends a proposal at the end of its log"
         );
         ctx.observe(RaftEvent::Invoked { request, op });
-        self.accepted.insert(index, request);
+        self.machine.accept(index, request);
         self.handle_ready(ctx);
         Ok(())
     }
@@ -139,7 +136,7 @@ impl RaftRsNode {
 
     /// The key-value store as applied so far.
     pub fn kv(&self) -> &BTreeMap<Key, Value> {
-        &self.kv
+        self.machine.kv()
     }
 
     /// The leader of the current term, if this replica knows it (itself when leading).
@@ -150,7 +147,7 @@ impl RaftRsNode {
 
     /// The index of the last entry applied to the key-value store.
     pub fn applied_index(&self) -> u64 {
-        self.applied_index
+        self.machine.applied_index()
     }
 
     /// The vote cast in the current term.
@@ -334,6 +331,10 @@ impl RaftView for RaftRsNode {
         let entries = log.slice(index, index + 1, None, context).ok()?;
         entries.first().map(log_entry)
     }
+
+    fn leader_hint(&self) -> Option<NodeId> {
+        RaftRsNode::leader_hint(self)
+    }
 }
 
 impl fmt::Debug for RaftRsNode {
@@ -345,8 +346,8 @@ impl fmt::Debug for RaftRsNode {
             .field("leader", &self.leader_hint())
             .field("commit_index", &self.commit_index())
             .field("last_index", &self.last_index())
-            .field("applied_index", &self.applied_index)
-            .field("keys", &self.kv.len())
+            .field("applied_index", &self.applied_index())
+            .field("keys", &self.kv().len())
             .field("halted", &self.halted)
             .finish_non_exhaustive()
     }

@@ -23,7 +23,6 @@ use sim_core::Context;
 use super::message::RaftRsMessage;
 use super::node::{RaftRsNode, log_entry, node_id};
 use super::storage;
-use crate::raft::{Op, RaftEvent, Value};
 
 /// How many `Ready`s one event may produce before the replica gives up: raft-rs
 /// produces one, and at most one more once the first is advanced.
@@ -104,42 +103,12 @@ impl RaftRsNode {
     /// requests this replica accepted as leader.
     fn apply(&mut self, ctx: &mut Context<'_, Self>, entries: Vec<Entry>) {
         for entry in entries {
-            let index = entry.index;
-            assert_eq!(
-                index,
-                self.applied_index + 1,
-                "committed entries arrive in order"
-            );
             assert_eq!(
                 entry.entry_type,
                 EntryType::EntryNormal,
                 "membership is fixed"
             );
-            self.applied_index = index;
-            let logged = log_entry(&entry);
-            let value = logged.command.and_then(|command| self.execute(command.op));
-            ctx.observe(RaftEvent::Applied {
-                index,
-                entry: logged,
-            });
-            let answered = self.accepted.remove(&index);
-            if let Some(command) = logged.command
-                && answered == Some(command.request)
-            {
-                let request = command.request;
-                ctx.observe(RaftEvent::Returned { request, value });
-            }
-        }
-    }
-
-    /// Runs one operation on the key-value store; a read returns what it read.
-    fn execute(&mut self, op: Op) -> Option<Value> {
-        match op {
-            Op::Put { key, value } => {
-                self.kv.insert(key, value);
-                None
-            }
-            Op::Get { key } => self.kv.get(&key).copied(),
+            self.machine.apply(ctx, entry.index, log_entry(&entry));
         }
     }
 }

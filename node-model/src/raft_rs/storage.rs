@@ -26,18 +26,16 @@
 
 use raft::eraftpb::{ConfState, Entry, EntryType, HardState};
 use raft::storage::MemStorage;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sim_core::Disk;
-use sim_core::encoding::{decode, encode};
+use sim_core::encoding::encode;
 
 use crate::raft::StorageError;
+use crate::raft::storage::read;
 
 const CONF_STATE_KEY: &str = "raft-rs/conf_state";
 const HARD_STATE_KEY: &str = "raft-rs/hard_state";
 const LAST_INDEX_KEY: &str = "raft-rs/log/last";
-/// Read errors are transient: a read is tried this many times before recovery gives up.
-const READ_ATTEMPTS_MAX: u32 = 8;
 
 /// raft-rs's `HardState`, as stored.
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,28 +198,6 @@ pub(super) fn load(disk: &mut Disk) -> Result<Option<MemStorage>, StorageError> 
         }
     }
     Ok(Some(storage))
-}
-
-/// Reads and decodes one record, retrying transient read errors.
-fn read<T: DeserializeOwned>(disk: &mut Disk, key: &str) -> Result<Option<T>, StorageError> {
-    let mut attempt = 1;
-    let bytes = loop {
-        match disk.read(key) {
-            Ok(bytes) => break bytes,
-            Err(error) if attempt >= READ_ATTEMPTS_MAX => {
-                let key = key.to_string();
-                return Err(StorageError::Unreadable { key, error });
-            }
-            Err(_) => attempt += 1,
-        }
-    };
-    bytes
-        .map(decode)
-        .transpose()
-        .map_err(|error| StorageError::Corrupt {
-            key: key.to_string(),
-            reason: error.to_string(),
-        })
 }
 
 #[cfg(test)]
