@@ -355,3 +355,30 @@ fn an_invalid_config_is_explained() {
     assert!(error.contains("heartbeat_interval"), "{error}");
     assert!(RaftConfig::default().validate().is_ok());
 }
+
+#[test]
+fn an_offer_is_withdrawn_once_its_client_has_an_answer() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use node_model::raft::Offer;
+    let (mut sim, history) = checked_cluster(1, 3);
+    await_leader(&mut sim, ms(2_000));
+    let replicas = raft::replicas(&sim);
+    let at = sim.now() + ms(10);
+    let answered = Rc::new(Cell::new(false));
+    Offer::new(request(1), put(1, 1))
+        .until_answered(Rc::clone(&answered))
+        .schedule(&mut sim, at, &replicas);
+    Offer::new(request(2), put(1, 2))
+        .until_answered(Rc::new(Cell::new(false)))
+        .schedule(&mut sim, at, &replicas);
+    answered.set(true); // an earlier attempt was answered meanwhile
+    sim.run_for(ms(500)).unwrap();
+    let invoked = |sequence| {
+        let history = history.history();
+        history.operations().any(|o| o.request == request(sequence))
+    };
+    assert!(!invoked(1), "the answered client asked again");
+    assert!(invoked(2), "the other client's offer was taken");
+}

@@ -76,6 +76,16 @@ pub struct SubResult {
 }
 
 impl SubResult {
+    /// The result of a final check on the end state: what held, or why it did not.
+    pub(crate) fn final_check(check: String, verdict: Result<String, String>) -> SubResult {
+        SubResult {
+            check,
+            kind: "final".to_string(),
+            passed: verdict.is_ok(),
+            detail: verdict.unwrap_or_else(|e| e),
+        }
+    }
+
     pub(crate) fn from_coverage(coverage: &Coverage, failed: Option<&Violation>) -> SubResult {
         let failed_here = failed.is_some_and(|v| v.check == coverage.check);
         let (passed, detail) = match coverage.kind {

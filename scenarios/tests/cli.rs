@@ -313,6 +313,22 @@ fn a_damaged_repro_file_gives_a_clear_error() {
         stderr(&output)
     );
 
+    // A fuzzer's tape that is not hex: the line and what to write.
+    let bad_tape = dir.join("bad-tape.toml");
+    let with_tape = text.replace("seed = 21\n", "seed = 21\nchoices = \"0fz\"\n");
+    assert_ne!(with_tape, text);
+    std::fs::write(&bad_tape, with_tape).unwrap();
+    let output = detsim(&["repro", path(&bad_tape)]);
+    assert_eq!(code(&output), 2);
+    let message = stderr(&output);
+    assert!(message.contains("bad-tape.toml"), "{message}");
+    assert!(message.contains("choices = \"0fz\""), "{message}");
+    assert!(
+        message.contains("not a string of hex digit pairs"),
+        "{message}"
+    );
+    assert!(message.contains("two hex digits per byte"), "{message}");
+
     let stale = dir.join("stale.toml");
     let hash_at =
         text.find("expected_trace_hash = \"0x").unwrap() + "expected_trace_hash = \"0x".len();

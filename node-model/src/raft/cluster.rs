@@ -185,6 +185,8 @@ pub struct Offer {
     request: RequestId,
     op: Op,
     taken: Rc<Cell<bool>>,
+    /// Set when the client has its answer (by this or another offer): no more asking.
+    answered: Option<Rc<Cell<bool>>>,
 }
 
 impl Offer {
@@ -194,15 +196,25 @@ impl Offer {
             request,
             op,
             taken: Rc::new(Cell::new(false)),
+            answered: None,
         }
+    }
+
+    /// This offer, withdrawn once `answered` is set: a client that retries a request
+    /// under a new id until one attempt is answered gives all its attempts one flag.
+    pub fn until_answered(mut self, answered: Rc<Cell<bool>>) -> Offer {
+        self.answered = Some(answered);
+        self
     }
 
     /// Offers the request at `at` to `replicas`, in that order.
     pub fn schedule<N: Replica>(&self, sim: &mut Sim<N>, at: SimTime, replicas: &[NodeId]) {
         for &replica in replicas {
             let (taken, request, op) = (Rc::clone(&self.taken), self.request, self.op);
+            let answered = self.answered.clone();
             sim.schedule_call(at, replica, move |node, ctx| {
-                if !taken.get() && node.submit_request(ctx, request, op).is_ok() {
+                let done = taken.get() || answered.as_ref().is_some_and(|a| a.get());
+                if !done && node.submit_request(ctx, request, op).is_ok() {
                     taken.set(true);
                 }
             });

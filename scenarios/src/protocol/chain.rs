@@ -151,12 +151,7 @@ fn finals(world: &World<'_, ChainNode>, scenario: &Scenario) -> Vec<(SubResult, 
         .iter()
         .map(|assertion| {
             let verdict = judge(assertion, &nodes);
-            let sub = SubResult {
-                check: assertion.to_string(),
-                kind: "final".to_string(),
-                passed: verdict.is_ok(),
-                detail: verdict.unwrap_or_else(|e| e),
-            };
+            let sub = SubResult::final_check(assertion.to_string(), verdict);
             (sub, assertion.is_liveness())
         })
         .collect()

@@ -1,14 +1,13 @@
 //! Raft cases, for our Raft and (with the `raft-rs` feature) the raft-rs adapter.
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use node_model::raft::checks::{
     ElectionSafety, LeaderCompleteness, LogMatching, StateMachineSafety,
 };
 use node_model::raft::{
-    HistoryHandle, Op, RaftEvent, RaftView, Replica, RequestId, Workload as RaftWorkload,
+    HistoryHandle, Offer, Op, RaftEvent, RaftView, Replica, RequestId, Workload as RaftWorkload,
     record_history,
 };
 use sim_core::{NodeStatus, Sim, SimDuration, SimTime, World};
@@ -180,11 +179,11 @@ pub(crate) fn run_phases<N: Replica>(sim: &mut Sim<N>, scenario: &Scenario) -> u
     for fault in heal_faults(sim.node_count()) {
         sim.schedule(heal_at, fault);
     }
-    let answered: Rc<RefCell<BTreeSet<u64>>> = Rc::default();
+    let probes = scenario.heal.progress;
+    let answered: Vec<Rc<Cell<bool>>> = (0..probes).map(|_| Rc::default()).collect();
     let mut rng = sim.rng("probes");
     let mut replicas = node_model::raft::replicas(sim);
-    let probes = scenario.heal.progress;
-    for probe in 0..probes {
+    for (probe, flag) in (0..probes).zip(&answered) {
         let first = heal_at + SimDuration::from_millis(200 * (probe + 1));
         for attempt in 0..PROBE_ATTEMPTS {
             let request = RequestId {
@@ -192,48 +191,34 @@ pub(crate) fn run_phases<N: Replica>(sim: &mut Sim<N>, scenario: &Scenario) -> u
                 sequence: probe * PROBE_ATTEMPTS + attempt,
             };
             let at = first + SimDuration::from_nanos(PROBE_RETRY.as_nanos() * attempt);
-            let taken = Rc::new(Cell::new(false));
             rng.shuffle(&mut replicas);
-            for &replica in &replicas {
-                let (taken, answered) = (Rc::clone(&taken), Rc::clone(&answered));
-                sim.schedule_call(at, replica, move |node, ctx| {
-                    if taken.get() || answered.borrow().contains(&probe) {
-                        return;
-                    }
-                    let op = Op::Get { key: 0 };
-                    taken.set(node.submit_request(ctx, request, op).is_ok());
-                });
-            }
+            Offer::new(request, Op::Get { key: 0 })
+                .until_answered(Rc::clone(flag))
+                .schedule(sim, at, &replicas);
         }
     }
-    let seen = Rc::clone(&answered);
+    let flags = answered.clone();
     let deadline = heal_at + scenario.heal.within;
     sim.eventually(LIVENESS, deadline, move |world| {
-        let mut seen = seen.borrow_mut();
         for observation in world.observations() {
             if let RaftEvent::Returned { request, .. } = observation.value
                 && request.client == PROBE_CLIENT
             {
-                seen.insert(request.sequence / PROBE_ATTEMPTS);
+                flags[(request.sequence / PROBE_ATTEMPTS) as usize].set(true);
             }
         }
-        seen.len() as u64 >= probes
+        flags.iter().all(|flag| flag.get())
     });
     let _ = sim.run_to(deadline);
-    answered.borrow().len() as u64
+    answered.iter().filter(|flag| flag.get()).count() as u64
 }
 
 fn linearizability(history: &HistoryHandle) -> SubResult {
-    let result = history.check();
-    SubResult {
-        check: "raft: linearizability".to_string(),
-        kind: "final".to_string(),
-        passed: result.is_ok(),
-        detail: match result {
-            Ok(report) => format!("{report:?}"),
-            Err(error) => error.to_string(),
-        },
-    }
+    let verdict = match history.check() {
+        Ok(report) => Ok(format!("{report:?}")),
+        Err(error) => Err(error.to_string()),
+    };
+    SubResult::final_check("raft: linearizability".to_string(), verdict)
 }
 
 fn finals<N: Replica>(
@@ -264,12 +249,7 @@ fn finals<N: Replica>(
                 }
                 other => unreachable!("validated: {other} is not a raft assertion"),
             };
-            let sub = SubResult {
-                check: assertion.to_string(),
-                kind: "final".to_string(),
-                passed: verdict.is_ok(),
-                detail: verdict.unwrap_or_else(|e| e),
-            };
+            let sub = SubResult::final_check(assertion.to_string(), verdict);
             (sub, assertion.is_liveness())
         })
         .collect()
