@@ -5,7 +5,8 @@
 //! so a failure shrinks to the fewest, shortest faults and requests that still break
 //! it. CI runs a few cases; `PROPTEST_CASES=500 cargo test -p node-model --all-features
 //! --test properties` runs many more. proptest records failing inputs under
-//! `proptest-regressions/` and replays them first on the next run.
+//! `properties.proptest-regressions` beside this file and replays them first on the next
+//! run.
 
 #![cfg(feature = "proptest")]
 

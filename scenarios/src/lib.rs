@@ -93,6 +93,8 @@ mod guide {
     pub struct Fuzzing;
     #[doc = include_str!("../../docs/time-dependent-tests.md")]
     pub struct TimeDependentTests;
+    #[doc = include_str!("../../sim-core/README.md")]
+    pub struct SimCoreReadme;
     #[doc = include_str!("../../node-model/README.md")]
     pub struct NodeModelReadme;
     #[doc = include_str!("../README.md")]

@@ -12,6 +12,7 @@
 //! | ```` ```toml chain ```` / ```` ```toml raft ```` | a fragment of a chain or Raft scenario | it parses below `protocol = "<chain or raft>"` and `duration = "60s"` |
 //! | ```` ```toml repro ```` | a repro file | `scenarios::repro::Repro::parse` accepts it |
 //! | ```` ```toml vector-meta ```` / ```` ```toml vector-expected ```` | a test vector's `meta.toml` / `expected.toml` | they deserialize as `vectors::Meta` / a table of `vectors::Expected` |
+//! | ```` ```toml vector-meta DIR ```` / ```` ```toml vector-expected DIR ```` | the `meta.toml` / `expected.toml` of the checked-in vector `DIR` (from the repository root) | as above, and the block is that file, word for word (so it cannot go stale) |
 //! | ```` ```toml preset ```` | a preset file | it deserializes as `scenarios::Preset` |
 //!
 //! A plain ```` ```toml ```` block that looks like no scenario at all (a `Cargo.toml`
@@ -27,7 +28,7 @@ use scenarios::vectors::{Expected, Meta};
 use scenarios::{Preset, parse_scenario, run_case};
 
 /// One fenced ```toml block.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Block {
     /// `docs/<page>.md`.
     page: String,
@@ -59,8 +60,12 @@ const SCENARIO_TABLES: [&str; 10] = [
     "[heal]",
 ];
 
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 fn docs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
+    repository().join("docs")
 }
 
 /// Every ```toml block of every page, in page order.
@@ -157,6 +162,27 @@ fn check(block: &Block) -> Result<bool, String> {
         ["vector-expected"] => toml::from_str::<BTreeMap<String, Expected>>(&block.text)
             .map(|_| true)
             .map_err(|e| e.to_string()),
+        [kind @ ("vector-meta" | "vector-expected"), dir] => {
+            let file = if *kind == "vector-meta" {
+                "meta.toml"
+            } else {
+                "expected.toml"
+            };
+            let path = repository().join(dir).join(file);
+            let on_disk = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            if on_disk.trim() == block.text.trim() {
+                check(&Block {
+                    markers: vec![(*kind).to_string()],
+                    ..block.clone()
+                })
+            } else {
+                Err(format!(
+                    "differs from {}; copy the file into the page:\n{on_disk}",
+                    path.display()
+                ))
+            }
+        }
         ["preset"] => toml::from_str::<Preset>(&block.text)
             .map(|_| true)
             .map_err(|e| e.to_string()),
