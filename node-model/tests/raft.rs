@@ -22,30 +22,12 @@ fn checked_cluster(seed: u64, replicas: u32) -> (Sim<RaftNode>, HistoryHandle) {
 
 #[test]
 fn a_leader_is_elected_and_it_is_unique() {
-    let (mut sim, _) = checked_cluster(1, 5);
-    let leader = await_leader(&mut sim, ms(2_000));
-    let term = sim.node(leader).unwrap().term();
-    sim.run_for(SimDuration::from_secs(5)).unwrap();
-    let world = sim.world();
-    let leaders: Vec<NodeId> = world
-        .nodes()
-        .filter(|(_, n)| n.role() == Role::Leader)
-        .map(|(id, _)| id)
-        .collect();
-    assert_eq!(leaders, [leader], "one leader, and without faults it stays");
-    for (id, node) in world.nodes() {
-        assert_eq!(node.term(), term, "{id} is in the leader's term");
-        assert_eq!(node.leader_hint(), Some(leader), "{id} follows the leader");
-    }
+    common::a_leader_is_elected_and_it_is_unique(checked_cluster(1, 5));
 }
 
 #[test]
 fn a_single_replica_leads_and_commits_alone() {
-    let (mut sim, history) = checked_cluster(3, 1);
-    let leader = await_leader(&mut sim, ms(1_000));
-    submit(&mut sim, leader, 1, put(1, 7)).unwrap();
-    assert_eq!(returned(&history, 1), Some(None), "committed on the spot");
-    assert_eq!(sim.node(leader).unwrap().kv().get(&1), Some(&7));
+    common::a_single_replica_leads_and_commits_alone(checked_cluster(3, 1));
 }
 
 #[test]

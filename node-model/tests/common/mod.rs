@@ -68,3 +68,39 @@ pub(crate) fn ms(millis: u64) -> SimDuration {
 pub(crate) fn put(key: u32, value: u64) -> Op {
     Op::Put { key, value }
 }
+
+/// Shared test: one leader among five replicas, every replica in its term and
+/// following it, and without faults it stays.
+pub(crate) fn a_leader_is_elected_and_it_is_unique<N: Replica>(
+    (mut sim, _): (Sim<N>, HistoryHandle),
+) {
+    let leader = await_leader(&mut sim, ms(2_000));
+    let term = sim.node(leader).unwrap().term();
+    sim.run_for(SimDuration::from_secs(5)).unwrap();
+    let world = sim.world();
+    let leaders: Vec<NodeId> = world
+        .nodes()
+        .filter(|(_, n)| n.role() == Role::Leader)
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(leaders, [leader], "one leader, and without faults it stays");
+    for (id, node) in world.nodes() {
+        assert_eq!(node.term(), term, "{id} is in the leader's term");
+        assert_eq!(
+            RaftView::leader_hint(node),
+            Some(leader),
+            "{id} follows the leader"
+        );
+    }
+}
+
+/// Shared test: a cluster of one leads, commits a write on the spot and reads it back.
+pub(crate) fn a_single_replica_leads_and_commits_alone<N: Replica>(
+    (mut sim, history): (Sim<N>, HistoryHandle),
+) {
+    let leader = await_leader(&mut sim, ms(1_000));
+    submit(&mut sim, leader, 1, put(1, 7)).unwrap();
+    assert_eq!(returned(&history, 1), Some(None), "committed on the spot");
+    submit(&mut sim, leader, 2, Op::Get { key: 1 }).unwrap();
+    assert_eq!(returned(&history, 2), Some(Some(7)), "and read back");
+}
