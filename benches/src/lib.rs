@@ -11,3 +11,8 @@
 
 pub mod chain;
 pub mod workloads;
+
+/// The crate's README, so that `cargo test --doc` runs its examples.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct Readme;

@@ -1,6 +1,11 @@
 //! `cargo +nightly fuzz run parse_scenario`: see fuzz/README.md and scenarios::fuzzing.
 #![no_main]
 
-use scenarios::fuzzing::{Target, fuzz};
+use std::sync::LazyLock;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz(Target::ParseScenario, data));
+use scenarios::fuzzing::{FuzzSetup, Target, fuzz};
+
+/// detsim's protocols, the canary in focus; built once per process.
+static SETUP: LazyLock<FuzzSetup> = LazyLock::new(detsim::fuzz_setup);
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz(&SETUP, Target::ParseScenario, data));

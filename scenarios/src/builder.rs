@@ -2,31 +2,33 @@
 //!
 //! The builder fills in the file form and validates it exactly as a file is validated,
 //! so a built scenario and a written one can never mean different things, and
-//! [`ScenarioBuilder::to_toml`] prints the file that the builder describes.
+//! [`ScenarioBuilder::to_toml`] prints the file that the builder describes. The
+//! protocol's own tables are given as values of the protocol's own types (anything that
+//! serializes to a TOML table).
 //!
 //! ```
 //! use scenarios::{Fault, ScenarioBuilder};
 //!
-//! let scenario = ScenarioBuilder::chain("partition-heal")
-//!     .describe("A two-two split stalls finality; healing restores it.")
-//!     .validators(4)
+//! let text = ScenarioBuilder::new("counter", "partition-heal")
+//!     .describe("A split stalls progress; healing restores it.")
 //!     .duration("40s")
-//!     .fault("10s", Fault::partition(&[&["validator-0", "validator-1"], &["validator-2", "validator-3"]]))
+//!     .fault("10s", Fault::partition(&[&["node-0"], &["node-1", "node-2"]]))
 //!     .fault("30s", Fault::heal())
-//!     .workload(5.0)
-//!     .min_final_height(30)
-//!     .build()
-//!     .unwrap();
-//! assert_eq!(scenario.faults.len(), 2);
-//! let result = scenarios::run_case(&scenario, scenario.implementations[0], 7);
-//! assert!(!result.verdict.is_failure(), "{}", result.summary());
+//!     .to_toml();
+//! assert!(text.contains("protocol = \"counter\""), "{text}");
+//! assert!(text.contains("heal = true"), "{text}");
 //! ```
+//!
+//! [`ScenarioBuilder::build`] validates it with the protocols of a [`Registry`].
 
 use toml::Spanned;
 
+use serde::Serialize;
+
 use crate::error::InputError;
-use crate::file::{FaultFile, FinalFile, NameList, Names, ScenarioFile, Text, WorkloadFile};
+use crate::file::{FaultFile, HealFile, NameList, Names, ScenarioFile, Text};
 use crate::model::Scenario;
+use crate::registry::Registry;
 
 fn text(value: &str) -> Text {
     Spanned::new(0..0, value.to_string())
@@ -150,27 +152,25 @@ impl Fault {
 #[derive(Clone, Debug)]
 pub struct ScenarioBuilder {
     file: ScenarioFile,
+    /// A table that did not serialize as one, reported by [`ScenarioBuilder::build`].
+    error: Option<String>,
 }
 
 impl ScenarioBuilder {
-    /// A chain scenario called `name`.
-    pub fn chain(name: &str) -> ScenarioBuilder {
-        ScenarioBuilder::new(name, "chain")
-    }
-
-    /// A Raft scenario called `name`.
-    pub fn raft(name: &str) -> ScenarioBuilder {
-        ScenarioBuilder::new(name, "raft")
-    }
-
-    fn new(name: &str, protocol: &str) -> ScenarioBuilder {
+    /// A scenario of `protocol` (a registered name) called `name`, 60 s long.
+    pub fn new(protocol: &str, name: &str) -> ScenarioBuilder {
         let file = ScenarioFile {
             name: Some(name.to_string()),
             protocol: Some(text(protocol)),
             duration: Some(text("60s")),
             ..ScenarioFile::default()
         };
-        ScenarioBuilder { file }
+        ScenarioBuilder { file, error: None }
+    }
+
+    /// A builder that starts from a file form (a parsed scenario's `file`, say).
+    pub fn from_file(file: ScenarioFile) -> ScenarioBuilder {
+        ScenarioBuilder { file, error: None }
     }
 
     /// Says what the scenario shows.
@@ -179,7 +179,19 @@ impl ScenarioBuilder {
         self
     }
 
-    /// Builds on a preset (`"minimal"`, `"mainnet"`).
+    /// Labels for `detsim list` and reports.
+    pub fn tags(mut self, tags: &[&str]) -> ScenarioBuilder {
+        self.file.tags = tags.iter().map(|t| t.to_string()).collect();
+        self
+    }
+
+    /// Runs it against these implementations only (default: all of the protocol's).
+    pub fn implementations(mut self, names: &[&str]) -> ScenarioBuilder {
+        self.file.implementations = Some(names.iter().map(|n| text(n)).collect());
+        self
+    }
+
+    /// Builds on one of the protocol's presets.
     pub fn preset(mut self, preset: &str) -> ScenarioBuilder {
         self.file.preset = Some(text(preset));
         self
@@ -191,27 +203,37 @@ impl ScenarioBuilder {
         self
     }
 
-    /// Chain: the number of validators.
-    pub fn validators(mut self, count: u32) -> ScenarioBuilder {
-        self.file.cluster.validators = Some(Spanned::new(0..0, count));
+    /// The protocol's `[cluster]` table.
+    pub fn cluster(mut self, table: &impl Serialize) -> ScenarioBuilder {
+        self.file.cluster = self.table("cluster", table);
         self
     }
 
-    /// Chain: the number of observers.
-    pub fn observers(mut self, count: u32) -> ScenarioBuilder {
-        self.file.cluster.observers = Some(Spanned::new(0..0, count));
+    /// The protocol's `[workload]` table.
+    pub fn workload(mut self, table: &impl Serialize) -> ScenarioBuilder {
+        self.file.workload = self.table("workload", table);
         self
     }
 
-    /// Chain: the epoch length in blocks.
-    pub fn epoch_length(mut self, blocks: u64) -> ScenarioBuilder {
-        self.file.cluster.genesis.epoch_length = Some(Spanned::new(0..0, blocks));
+    /// Adds one of the protocol's `[[checks.final]]` assertions.
+    pub fn final_check(mut self, table: &impl Serialize) -> ScenarioBuilder {
+        if let Some(table) = self.table("checks.final", table) {
+            self.file.checks.finals.push(table);
+        }
         self
     }
 
-    /// Raft: the number of replicas.
-    pub fn replicas(mut self, count: u32) -> ScenarioBuilder {
-        self.file.cluster.replicas = Some(Spanned::new(0..0, count));
+    /// Adds one of the protocol's `[[checks.sometimes]]` entries.
+    pub fn sometimes(mut self, table: &impl Serialize) -> ScenarioBuilder {
+        if let Some(table) = self.table("checks.sometimes", table) {
+            self.file.checks.sometimes.push(table);
+        }
+        self
+    }
+
+    /// Runs only these invariants (default: all of the protocol's).
+    pub fn invariants(mut self, names: &[&str]) -> ScenarioBuilder {
+        self.file.checks.invariants = Some(names.iter().map(|n| text(n)).collect());
         self
     }
 
@@ -225,40 +247,47 @@ impl ScenarioBuilder {
         self
     }
 
-    /// A steady client load of `rate` requests (transfers) per second.
-    pub fn workload(mut self, rate: f64) -> ScenarioBuilder {
-        let workload = WorkloadFile {
-            rate: Some(Spanned::new(0..0, rate)),
-            ..WorkloadFile::default()
-        };
-        self.file.workload = Some(workload);
+    /// The heal phase: liveness must follow within `within` (e.g. `"30s"`), with
+    /// `progress` in the protocol's terms.
+    pub fn heal(mut self, within: &str, progress: u64) -> ScenarioBuilder {
+        let heal = self.file.heal.get_or_insert_with(HealFile::default);
+        heal.within = Some(text(within));
+        heal.progress = Some(Spanned::new(0..0, progress));
         self
     }
 
-    /// Chain: every running node must end at a final height of at least `height`.
-    pub fn min_final_height(mut self, height: u64) -> ScenarioBuilder {
-        let check = FinalFile {
-            min_final_height: Some(height),
-            ..FinalFile::default()
-        };
-        self.file.checks.finals.push(Spanned::new(0..0, check));
+    /// The heal phase repairs only these nodes (or `"majority"`); the others get
+    /// `others` (`"crash"`, `"isolate"`, `"pause"` or `"as_left"`).
+    pub fn heal_only(mut self, nodes: &[&str], others: &str) -> ScenarioBuilder {
+        let heal = self.file.heal.get_or_insert_with(HealFile::default);
+        heal.nodes = Some(match nodes {
+            [one] => Spanned::new(0..0, NameList::One(one.to_string())),
+            _ => names(nodes),
+        });
+        heal.others = Some(text(others));
         self
     }
 
-    /// Every running node must agree at the end.
-    pub fn converged(mut self) -> ScenarioBuilder {
-        let check = FinalFile {
-            converged: Some(true),
-            ..FinalFile::default()
-        };
-        self.file.checks.finals.push(Spanned::new(0..0, check));
-        self
+    fn table(&mut self, what: &str, value: &impl Serialize) -> Option<toml::Table> {
+        match toml::Table::try_from(value) {
+            Ok(table) => Some(table),
+            Err(error) => {
+                self.error.get_or_insert_with(|| {
+                    format!("the {what} table does not serialize as a TOML table: {error}")
+                });
+                None
+            }
+        }
     }
 
-    /// The file form, for code in this crate that fills in what the builder lacks.
-    #[cfg(feature = "proptest")]
-    pub(crate) fn into_file(self) -> ScenarioFile {
-        self.file
+    /// The file form.
+    pub fn file(&self) -> &ScenarioFile {
+        &self.file
+    }
+
+    /// The file form, to edit what the builder has no method for.
+    pub fn file_mut(&mut self) -> &mut ScenarioFile {
+        &mut self.file
     }
 
     /// The scenario as a file.
@@ -266,8 +295,11 @@ impl ScenarioBuilder {
         toml::to_string(&self.file).expect("the file form serialises")
     }
 
-    /// Validates and returns the scenario.
-    pub fn build(self) -> Result<Scenario, InputError> {
-        crate::parse::parse_scenario(&self.to_toml(), None)
+    /// Validates the scenario with the protocols of `registry`.
+    pub fn build(&self, registry: &Registry) -> Result<Scenario, InputError> {
+        if let Some(error) = &self.error {
+            return Err(InputError::new(error.clone()));
+        }
+        registry.parse(&self.to_toml(), None)
     }
 }

@@ -1,20 +1,22 @@
 //! One case: a scenario run against one implementation with one seed, and its result.
 //!
-//! A case runs in phases: the fault phase (timeline and random faults, workload, every
-//! safety invariant after every step), then the heal-and-converge phase (every fault
-//! repaired, liveness demanded within a bound), then the final assertions. A panic in a
-//! node or in the engine is caught and reported with its seed; the swarm goes on.
+//! A case runs in phases (see the driver in `drive.rs`, the same for every protocol): the
+//! fault phase (timeline and random faults, workload, every safety invariant after every
+//! step), then the heal-and-converge phase (the core of the cluster repaired, liveness
+//! demanded within a bound), then the final assertions. A panic in a node or in the
+//! engine is caught and reported with its seed; the swarm goes on.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use sim_core::{CheckKind, Coverage, Outcome, SimTime, Stop, Trace, Violation};
 
-use crate::model::{Implementation, Scenario};
-use crate::protocol;
+use crate::model::Scenario;
+use crate::protocol::Facts;
+use crate::wall::Stopwatch;
 
 /// How a case ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -77,7 +79,7 @@ pub struct SubResult {
 
 impl SubResult {
     /// The result of a final check on the end state: what held, or why it did not.
-    pub(crate) fn final_check(check: String, verdict: Result<String, String>) -> SubResult {
+    pub fn final_check(check: String, verdict: Result<String, String>) -> SubResult {
         SubResult {
             check,
             kind: "final".to_string(),
@@ -119,8 +121,8 @@ impl SubResult {
 pub struct CaseResult {
     /// The scenario's name.
     pub scenario: String,
-    /// The implementation.
-    pub implementation: Implementation,
+    /// The implementation, by name.
+    pub implementation: String,
     /// The seed.
     pub seed: u64,
     /// How it ended.
@@ -179,26 +181,24 @@ pub(crate) struct Driven {
     pub(crate) facts: Facts,
 }
 
-/// Facts about the state at the end of a case (`"final_height" = "57"`): what test
-/// vectors pin besides the trace hash, in words people can read.
-pub type Facts = std::collections::BTreeMap<String, String>;
-
-/// Runs `scenario` against `implementation` with `seed`.
-pub fn run_case(scenario: &Scenario, implementation: Implementation, seed: u64) -> CaseResult {
+/// Runs `scenario` against `implementation` (one of its protocol's, by name) with `seed`.
+/// Panics if the protocol has no such implementation.
+pub fn run_case(scenario: &Scenario, implementation: &str, seed: u64) -> CaseResult {
     run_case_with(scenario, implementation, seed, RunOptions::default()).0
 }
 
 /// Runs a case with options; also returns the trace if it was recorded.
 pub fn run_case_with(
     scenario: &Scenario,
-    implementation: Implementation,
+    implementation: &str,
     seed: u64,
     options: RunOptions,
 ) -> (CaseResult, Option<Trace>) {
-    let started = Instant::now();
+    scenario.assert_implementation(implementation);
+    let started = Stopwatch::start();
     let mut result = CaseResult {
         scenario: scenario.name.clone(),
-        implementation,
+        implementation: implementation.to_string(),
         seed,
         verdict: Verdict::Pass,
         violation: None,
@@ -210,14 +210,16 @@ pub fn run_case_with(
         sub_results: Vec::new(),
         facts: Facts::new(),
     };
-    if let Some(reason) = implementation.unsupported(scenario) {
+    if let Some(reason) = scenario.unsupported(implementation) {
         result.verdict = Verdict::Skipped;
         result.message = Some(reason);
         return (result, None);
     }
     let driven = catch_panic(|| {
         injected_panic(seed);
-        protocol::drive(scenario, implementation, seed, &options)
+        scenario
+            .protocol
+            .run(scenario, implementation, seed, &options)
     });
     result.wall_time = started.elapsed();
     match driven {
@@ -342,4 +344,27 @@ pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| "(no message)".to_string())
     })
+}
+
+/// Runs the case twice and compares every step (see `sim_core::check_determinism`):
+/// the trace hash if both runs took the same steps, or where they diverged.
+pub fn check_determinism(
+    scenario: &Scenario,
+    implementation: &str,
+    seed: u64,
+) -> Result<u64, Box<sim_core::Divergence>> {
+    check_determinism_with(scenario, implementation, seed, &RunOptions::default())
+}
+
+/// [`check_determinism`] with run options (a choice-mode tape).
+pub fn check_determinism_with(
+    scenario: &Scenario,
+    implementation: &str,
+    seed: u64,
+    options: &RunOptions,
+) -> Result<u64, Box<sim_core::Divergence>> {
+    scenario.assert_implementation(implementation);
+    scenario
+        .protocol
+        .check_determinism(scenario, implementation, seed, options)
 }

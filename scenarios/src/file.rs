@@ -1,17 +1,25 @@
 //! The scenario file format, exactly as written: TOML tables that reject unknown fields,
 //! with source spans on every value that can be wrong in a way TOML itself cannot see
-//! (a misspelt node name, a time out of order). [`crate::parse_scenario`] turns this into a
-//! validated [`crate::Scenario`]; shrinking edits it and writes it back.
+//! (a misspelt node name, a time out of order). The tables every scenario has are typed
+//! here; the protocol's own tables (`[cluster]`, `[workload]`, `[[checks.final]]`,
+//! `[[checks.sometimes]]`) are kept as TOML, and read with the protocol's own types when
+//! the scenario is validated. [`crate::Registry::parse`] turns this into a validated
+//! [`crate::Scenario`]; shrinking edits it and writes it back.
 //!
 //! See `docs/scenarios.md` for the format with examples.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
+pub use toml::Spanned;
 
 /// A text value with its position in the file.
 pub type Text = Spanned<String>;
+
+/// A value built in code rather than read from a file: it has no position.
+pub fn built<T>(value: T) -> Spanned<T> {
+    Spanned::new(0..0, value)
+}
 
 /// A whole scenario file.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -26,7 +34,7 @@ pub struct ScenarioFile {
     /// Labels for `detsim list` and filters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    /// `"chain"` or `"raft"`.
+    /// The protocol, by its registered name (`"counter"`).
     pub protocol: Option<Text>,
     /// Which implementations to run it against (default: all of the protocol's).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,9 +44,9 @@ pub struct ScenarioFile {
     pub preset: Option<Text>,
     /// How long the fault phase lasts (e.g. `"60s"`).
     pub duration: Option<Text>,
-    /// Who runs.
-    #[serde(default)]
-    pub cluster: ClusterFile,
+    /// Who runs: the protocol's `[cluster]` table, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<toml::Table>,
     /// How messages travel.
     #[serde(default)]
     pub network: NetworkFile,
@@ -48,120 +56,15 @@ pub struct ScenarioFile {
     /// A seeded random fault generator (swarm testing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub random_faults: Option<RandomFaultsFile>,
-    /// Client load.
+    /// Client load: the protocol's `[workload]` table, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub workload: Option<WorkloadFile>,
+    pub workload: Option<toml::Table>,
     /// What must hold.
     #[serde(default)]
     pub checks: ChecksFile,
     /// The heal-and-converge phase after the faults.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heal: Option<HealFile>,
-}
-
-/// Who runs, and with which settings.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterFile {
-    /// Chain: block producers with stake.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub validators: Option<Spanned<u32>>,
-    /// Chain: nodes that follow without voting.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub observers: Option<Spanned<u32>>,
-    /// Chain: shards the accounts are split into.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shards: Option<Spanned<u32>>,
-    /// Raft: the number of replicas.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub replicas: Option<Spanned<u32>>,
-    /// Chain: genesis overrides.
-    #[serde(default, skip_serializing_if = "GenesisFile::is_empty")]
-    pub genesis: GenesisFile,
-    /// Raft: protocol settings.
-    #[serde(default, skip_serializing_if = "RaftFile::is_empty")]
-    pub raft: RaftFile,
-    /// Per-node overrides, by node name (`[cluster.nodes."validator-2"]`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub nodes: BTreeMap<String, Spanned<NodeFile>>,
-}
-
-/// Chain genesis overrides; every field optional (preset, then defaults, fill in).
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct GenesisFile {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chain_id: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub epoch_length: Option<Spanned<u64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kickout_threshold_percent: Option<Spanned<u32>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub block_time: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stakes: Option<Vec<u64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_stake: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balances: Option<BTreeMap<String, u64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_balance: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_txs_per_chunk: Option<Spanned<u32>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_clock_drift: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_validators: Option<Spanned<u32>>,
-}
-
-impl GenesisFile {
-    fn is_empty(&self) -> bool {
-        toml::to_string(self).is_ok_and(|text| text.trim().is_empty())
-    }
-}
-
-/// Raft settings.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct RaftFile {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub election_timeout_min: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub election_timeout_max: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub heartbeat_interval: Option<Text>,
-    /// `"before_reply"` (correct) or `"after_reply"` (the canary's planted bug).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vote_sync: Option<Text>,
-}
-
-impl RaftFile {
-    fn is_empty(&self) -> bool {
-        self.election_timeout_min.is_none()
-            && self.election_timeout_max.is_none()
-            && self.heartbeat_interval.is_none()
-            && self.vote_sync.is_none()
-    }
-}
-
-/// Settings of one node (chain).
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct NodeFile {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub produce_delay: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endorse: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sync_batch: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mempool_capacity: Option<usize>,
-    /// A byzantine behaviour by name (needs a build with `--features adversarial`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub adversary: Option<Text>,
 }
 
 /// A latency: `"5ms"`, `{ uniform = ["1ms", "10ms"] }` or
@@ -428,34 +331,6 @@ pub struct RandomFaultsFile {
     pub swarm: Option<bool>,
 }
 
-/// Client load.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct WorkloadFile {
-    /// Requests (chain: transfers) per second.
-    pub rate: Option<Spanned<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start: Option<Text>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end: Option<Text>,
-    /// Chain: who sends and receives (default: every genesis account).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accounts: Option<Vec<Text>>,
-    /// Chain: the largest amount of one transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount_max: Option<u64>,
-    /// Raft: how many keys clients touch.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keys: Option<Spanned<u32>>,
-    /// Raft: the share of reads.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reads_percent: Option<Spanned<u32>>,
-    /// Raft: how many clients.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub clients: Option<Spanned<u32>>,
-}
-
 /// What must hold.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -463,52 +338,13 @@ pub struct ChecksFile {
     /// Which safety invariants to run (default: all of the protocol's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invariants: Option<Vec<Text>>,
-    /// Assertions on the state at the end.
+    /// Assertions on the state at the end: the protocol's `[[checks.final]]` entries.
     #[serde(default, rename = "final", skip_serializing_if = "Vec::is_empty")]
-    pub finals: Vec<Spanned<FinalFile>>,
-    /// Situations that must be reached at least once (or the run fails).
+    pub finals: Vec<toml::Table>,
+    /// Situations that must be reached at least once (or the run fails): the protocol's
+    /// `[[checks.sometimes]]` entries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sometimes: Vec<Spanned<SometimesFile>>,
-}
-
-/// An assertion on the final state: exactly one of the fields.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct FinalFile {
-    /// Chain: every running node's final height is at least this.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_final_height: Option<u64>,
-    /// Every running node agrees (chain: same final block; Raft: same applied state).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub converged: Option<bool>,
-    /// Chain: this account's balance at the final block, on every running node...
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account: Option<Text>,
-    /// ...equals this.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance: Option<u64>,
-    /// Chain: the validator set of the head's epoch has this many members.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub validators: Option<usize>,
-    /// Chain: this node is no longer a validator.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kicked_out: Option<Text>,
-    /// Raft: at least this many client requests completed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_completed: Option<u64>,
-}
-
-/// A situation that must be reached at least once: exactly one of the fields.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SometimesFile {
-    /// Chain: an adversary carried out this attack (its name, e.g. `"equivocate"`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attack: Option<Text>,
-    /// Chain: a node rejected something for this reason (e.g. `"wrong producer"`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rejected: Option<Text>,
+    pub sometimes: Vec<toml::Table>,
 }
 
 /// The heal-and-converge phase.
@@ -518,8 +354,14 @@ pub struct HealFile {
     /// How long after healing liveness must be reached.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub within: Option<Text>,
-    /// Chain: how many heights finality must advance; Raft: how many requests must
-    /// complete.
+    /// How much progress liveness demands, in the protocol's terms (heights, requests).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<Spanned<u64>>,
+    /// Which nodes are repaired: `"all"` (default), `"majority"`, or a list of names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Names>,
+    /// What happens to the rest: `"crash"` (default), `"isolate"`, `"pause"` or
+    /// `"as_left"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub others: Option<Text>,
 }

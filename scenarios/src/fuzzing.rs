@@ -1,13 +1,17 @@
-//! What the `cargo fuzz` targets run (feature `fuzzing`), and how their findings turn
-//! into ordinary repro files.
+//! What `cargo fuzz` targets run (feature `fuzzing`), for any protocol, and how their
+//! findings turn into ordinary repro files.
 //!
-//! Each [`Target`] reads the fuzzer's bytes its own way:
+//! A [`FuzzSetup`] says what the targets work on: a registry, the scenarios
+//! `scenario_seed` picks from, and the *focus* scenario that `fault_schedule` and
+//! `choices` drive (detsim's own setup focuses on the canary, a Raft replica that
+//! replies to a vote before the vote is durable). Each [`Target`] reads the fuzzer's
+//! bytes its own way:
 //!
 //! | target | the bytes are | a finding is |
 //! |---|---|---|
-//! | `scenario_seed` | a scenario of [`SCENARIOS`], a seed and network knobs | a safety violation or a panic |
-//! | `fault_schedule` | a seed and a fault timeline for the canary's cluster | the same |
-//! | `choices` | the choice-mode tape of a run of the canary (every draw of the engine and the workload) | the same |
+//! | `scenario_seed` | a scenario of the setup, a seed and network knobs | a safety violation or a panic |
+//! | `fault_schedule` | a seed and a fault timeline for the focus scenario's cluster | the same |
+//! | `choices` | the choice-mode tape of a run of the focus scenario (every draw of the engine and the workload) | the same |
 //! | `parse_scenario` | scenario file text | a panic of the parser |
 //! | `parse_repro` | repro file text | a panic of the parser |
 //!
@@ -17,45 +21,98 @@
 //! Liveness failures are not findings: a fuzzer can describe clusters that cannot make
 //! progress (the scenario suite and the property tests check liveness).
 //!
-//! The engine's canary ([`CANARY`], a Raft replica that replies to a vote before its
-//! vote is durable) is what the fuzz smoke run must find.
+//! A fuzz target of your own protocol is three lines (see docs/fuzzing.md):
+//!
+//! ```ignore
+//! #![no_main]
+//! static SETUP: std::sync::LazyLock<FuzzSetup> = std::sync::LazyLock::new(my_protocol::fuzz_setup);
+//! libfuzzer_sys::fuzz_target!(|data: &[u8]| scenarios::fuzzing::fuzz(&SETUP, Target::Choices, data));
+//! ```
 
 use std::fmt;
 use std::str::FromStr;
 
 use arbitrary::{Arbitrary, Unstructured};
-use sim_core::{Chance, Choices, FaultSchedule, NodeId, Partition, SimTime};
+use sim_core::{Chance, Choices, FaultSchedule, NodeId, Partition, SimDuration, SimTime};
 use toml::Spanned;
 
 use crate::case::{CaseResult, RunOptions, Verdict, run_case_with};
+use crate::error::InputError;
 use crate::file::LatencyFile;
-use crate::model::{Implementation, Scenario};
-use crate::parse::parse_scenario;
+use crate::model::Scenario;
+use crate::protocol::FaultKind;
+use crate::registry::Registry;
 use crate::repro::Repro;
 use crate::shrink::{reparse, timeline};
-use crate::units::format_chance;
+use crate::units::{format_chance, format_duration};
 
-/// The canary's buggy twin: the scenario the fuzz smoke run must break.
-pub const CANARY: &str = include_str!("../canary/buggy.toml");
+/// What the fuzz targets work on.
+#[derive(Clone, Debug)]
+pub struct FuzzSetup {
+    registry: Registry,
+    scenarios: Vec<Scenario>,
+    focus: usize,
+    fault_phase: Option<SimDuration>,
+}
 
-/// The scenarios `scenario_seed` picks from: the canary first, then the suite's
-/// smoke and swarm scenarios of each protocol.
-pub const SCENARIOS: [(&str, &str); 5] = [
-    ("canary-buggy", CANARY),
-    ("smoke", include_str!("../suite/smoke.toml")),
-    ("raft-smoke", include_str!("../suite/raft-smoke.toml")),
-    ("swarm-chain", include_str!("../suite/swarm-chain.toml")),
-    ("swarm-raft", include_str!("../suite/swarm-raft.toml")),
-];
+impl FuzzSetup {
+    /// The targets of `registry` over `scenarios` (at least one; the first is the focus).
+    /// Panics if `scenarios` is empty.
+    pub fn new(registry: Registry, scenarios: Vec<Scenario>) -> FuzzSetup {
+        assert!(!scenarios.is_empty(), "a fuzz setup needs a scenario");
+        FuzzSetup {
+            registry,
+            scenarios,
+            focus: 0,
+            fault_phase: None,
+        }
+    }
+
+    /// Reads `(name, text)` scenarios with `registry` (the name replaces the scenario's
+    /// own). The first is the focus.
+    pub fn from_texts(registry: Registry, texts: &[(&str, &str)]) -> Result<FuzzSetup, InputError> {
+        let mut scenarios = Vec::new();
+        for (name, text) in texts {
+            let mut scenario = registry.parse(text, None)?;
+            scenario.name = (*name).to_string();
+            scenarios.push(scenario);
+        }
+        Ok(FuzzSetup::new(registry, scenarios))
+    }
+
+    /// How long `fault_schedule`'s runs are before their heal phase (default: the focus
+    /// scenario's duration). Short is good: the fuzzer's faults are denser and each run is
+    /// quicker.
+    #[must_use]
+    pub fn fault_phase(mut self, duration: SimDuration) -> FuzzSetup {
+        self.fault_phase = Some(duration);
+        self
+    }
+
+    /// The registry the parser targets read with.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The scenarios `scenario_seed` picks from.
+    pub fn scenarios(&self) -> &[Scenario] {
+        &self.scenarios
+    }
+
+    /// The scenario `fault_schedule` and `choices` drive.
+    pub fn focus(&self) -> &Scenario {
+        &self.scenarios[self.focus]
+    }
+}
 
 /// A fuzz target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     /// A scenario, a seed and network knobs.
     ScenarioSeed,
-    /// A fault timeline for the canary's cluster.
+    /// A fault timeline for the focus scenario's cluster.
     FaultSchedule,
-    /// The choice-mode tape of a canary run.
+    /// The choice-mode tape of a run of the focus scenario.
     Choices,
     /// Scenario file text, for the parser.
     ParseScenario,
@@ -113,8 +170,8 @@ impl FromStr for Target {
 pub struct FuzzCase {
     /// The scenario, knobs and faults applied.
     pub scenario: Scenario,
-    /// The implementation.
-    pub implementation: Implementation,
+    /// The implementation, by name.
+    pub implementation: String,
     /// The seed.
     pub seed: u64,
     /// The choice-mode tape (`choices` target only).
@@ -128,7 +185,7 @@ impl FuzzCase {
             record_trace: false,
             choices: self.choices.clone().map(Choices::new),
         };
-        run_case_with(&self.scenario, self.implementation, self.seed, options).0
+        run_case_with(&self.scenario, &self.implementation, self.seed, options).0
     }
 
     /// The repro of this case, given how its run ended.
@@ -150,13 +207,13 @@ pub fn is_finding(verdict: Verdict) -> bool {
 
 /// The case `data` describes for `target`; `None` for the parser targets and for
 /// bytes too short to describe one.
-pub fn case_of(target: Target, data: &[u8]) -> Option<FuzzCase> {
+pub fn case_of(setup: &FuzzSetup, target: Target, data: &[u8]) -> Option<FuzzCase> {
     match target {
-        Target::ScenarioSeed => scenario_seed(data),
-        Target::FaultSchedule => fault_schedule(data),
+        Target::ScenarioSeed => scenario_seed(setup, data),
+        Target::FaultSchedule => fault_schedule(setup, data),
         Target::Choices => Some(FuzzCase {
-            scenario: scenario("canary-buggy", CANARY),
-            implementation: Implementation::DetsimRaft,
+            scenario: setup.focus().clone(),
+            implementation: setup.focus().implementations[0].clone(),
             seed: 0,
             choices: Some(data.to_vec()),
         }),
@@ -167,20 +224,20 @@ pub fn case_of(target: Target, data: &[u8]) -> Option<FuzzCase> {
 /// What a fuzz target runs: the parser targets parse (a panic is the finding); the
 /// others run their case and panic on a finding, with the command that turns the
 /// crash artifact into a repro file.
-pub fn fuzz(target: Target, data: &[u8]) {
+pub fn fuzz(setup: &FuzzSetup, target: Target, data: &[u8]) {
     match target {
         Target::ParseScenario => {
             if let Ok(text) = std::str::from_utf8(data) {
-                let _ = parse_scenario(text, None);
+                let _ = setup.registry.parse(text, None);
             }
         }
         Target::ParseRepro => {
             if let Ok(text) = std::str::from_utf8(data) {
-                let _ = Repro::parse(text, None);
+                let _ = Repro::parse(&setup.registry, text, None);
             }
         }
         _ => {
-            let Some(case) = case_of(target, data) else {
+            let Some(case) = case_of(setup, target, data) else {
                 return;
             };
             let result = case.run();
@@ -192,14 +249,6 @@ pub fn fuzz(target: Target, data: &[u8]) {
             );
         }
     }
-}
-
-/// A bundled scenario, named `name`. Panics if it does not parse (a test checks
-/// they all do).
-fn scenario(name: &str, text: &str) -> Scenario {
-    let mut scenario = parse_scenario(text, None).expect("bundled scenarios parse");
-    scenario.name = name.to_string();
-    scenario
 }
 
 /// The `scenario_seed` input.
@@ -214,10 +263,9 @@ struct SeedInput {
     loss_percent: u8,
 }
 
-fn scenario_seed(data: &[u8]) -> Option<FuzzCase> {
+fn scenario_seed(setup: &FuzzSetup, data: &[u8]) -> Option<FuzzCase> {
     let input = SeedInput::arbitrary_take_rest(Unstructured::new(data)).ok()?;
-    let (name, text) = SCENARIOS[usize::from(input.scenario) % SCENARIOS.len()];
-    let base = scenario(name, text);
+    let base = &setup.scenarios[usize::from(input.scenario) % setup.scenarios.len()];
     let mut file = base.file.clone();
     if input.random_tie_break {
         file.network.tie_break = Some(Spanned::new(0..0, "random".to_string()));
@@ -235,10 +283,10 @@ fn scenario_seed(data: &[u8]) -> Option<FuzzCase> {
     if loss > 0 {
         file.network.loss = Some(Spanned::new(0..0, format_chance(Chance::percent(loss))));
     }
-    let mut scenario = reparse(&file).ok()?;
+    let mut scenario = reparse(base, &file).ok()?;
     scenario.name.clone_from(&base.name);
     Some(FuzzCase {
-        implementation: scenario.implementations[0],
+        implementation: scenario.implementations[0].clone(),
         scenario,
         seed: input.seed,
         choices: None,
@@ -272,11 +320,7 @@ impl FuzzFault {
     }
 }
 
-/// How long the `fault_schedule` target's scenario runs before its heal phase:
-/// short, so that a fuzzer's few faults are dense and each run is quick.
-const FAULT_PHASE: &str = "4s";
-
-fn fault_schedule(data: &[u8]) -> Option<FuzzCase> {
+fn fault_schedule(setup: &FuzzSetup, data: &[u8]) -> Option<FuzzCase> {
     let mut bytes = Unstructured::new(data);
     let seed = u64::arbitrary(&mut bytes).ok()?;
     let faults: Vec<FuzzFault> = whitened(bytes.take_rest())
@@ -284,17 +328,31 @@ fn fault_schedule(data: &[u8]) -> Option<FuzzCase> {
         .take(256)
         .map(FuzzFault::from_bytes)
         .collect();
-    let mut canary = scenario("canary-buggy", CANARY).file;
-    canary.random_faults = None;
-    canary.duration = Some(Spanned::new(0..0, FAULT_PHASE.to_string()));
-    let base = reparse(&canary).ok()?;
-    let nodes = base.cluster.node_count();
+    let focus = setup.focus();
+    let mut file = focus.file.clone();
+    file.random_faults = None;
+    if let Some(phase) = setup.fault_phase {
+        file.duration = Some(Spanned::new(0..0, format_duration(phase)));
+    }
+    let base = reparse(focus, &file).ok()?;
+    let kinds = base.protocol.fault_kinds();
+    let nodes = base.node_count();
     let duration_ms = (base.duration.as_nanos() / 1_000_000).max(1);
     let mut schedule = FaultSchedule::new();
     for fault in &faults {
         let at = u64::from(fault.at_ms) % duration_ms;
         let repair = (at + 4 * (u64::from(fault.lasting) + 1)).min(duration_ms);
         let node = NodeId(u32::from(fault.node) % nodes);
+        let kind = match fault.kind % 10 {
+            0..=5 => FaultKind::Crash,
+            6 => FaultKind::Pause,
+            7 => FaultKind::Isolate,
+            8 => FaultKind::Partition,
+            _ => FaultKind::Clog,
+        };
+        if !kinds.contains(kind) {
+            continue;
+        }
         let (start, end) = match fault.kind % 10 {
             0..=5 => (sim_core::Fault::Crash(node), sim_core::Fault::Restart(node)),
             6 => (sim_core::Fault::Pause(node), sim_core::Fault::Resume(node)),
@@ -327,10 +385,10 @@ fn fault_schedule(data: &[u8]) -> Option<FuzzCase> {
     }
     let mut file = base.file.clone();
     file.faults = timeline(&schedule, &base);
-    let mut scenario = reparse(&file).ok()?;
-    scenario.name = "canary-buggy-fuzzed-faults".to_string();
+    let mut scenario = reparse(&base, &file).ok()?;
+    scenario.name = format!("{}-fuzzed-faults", focus.name);
     Some(FuzzCase {
-        implementation: Implementation::DetsimRaft,
+        implementation: focus.implementations[0].clone(),
         scenario,
         seed,
         choices: None,
@@ -363,65 +421,4 @@ pub fn smoke_input(index: u64, len: usize) -> Vec<u8> {
     let mut bytes = vec![0; len];
     rng.fill_bytes(&mut bytes);
     bytes
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_bundled_scenario_parses() {
-        for (name, text) in SCENARIOS {
-            assert!(parse_scenario(text, None).is_ok(), "{name}");
-        }
-    }
-
-    #[test]
-    fn target_names_round_trip() {
-        for target in Target::ALL {
-            assert_eq!(target.name().parse::<Target>(), Ok(target));
-        }
-        assert!("nope".parse::<Target>().unwrap_err().contains("choices"));
-    }
-
-    #[test]
-    fn the_parsers_survive_arbitrary_bytes() {
-        for index in 0..300 {
-            let bytes = smoke_input(index, (index % 200) as usize);
-            fuzz(Target::ParseScenario, &bytes);
-            fuzz(Target::ParseRepro, &bytes);
-            // Text that is nearly valid reaches deeper: a suite file with one byte
-            // overwritten.
-            let mut text = CANARY.as_bytes().to_vec();
-            let at = (index as usize * 7919) % text.len();
-            text[at] = bytes.first().copied().unwrap_or(b'=');
-            fuzz(Target::ParseScenario, &text);
-        }
-    }
-
-    #[test]
-    fn a_fuzz_case_round_trips_through_its_repro_file() {
-        let case = case_of(Target::Choices, &smoke_input(3, 64)).unwrap();
-        let result = case.run();
-        let text = case.repro(&result).to_toml(None);
-        let repro = Repro::parse(&text, None).unwrap();
-        assert_eq!(repro.choices, case.choices);
-        let options = repro.run_options(false);
-        let again = run_case_with(&repro.scenario, repro.implementation, repro.seed, options).0;
-        assert!(repro.matches(&again), "{}", again.summary());
-    }
-
-    #[test]
-    fn scenario_seed_and_fault_inputs_build_runnable_cases() {
-        let mut built = 0;
-        for index in 0..40 {
-            for target in [Target::ScenarioSeed, Target::FaultSchedule] {
-                if let Some(case) = case_of(target, &smoke_input(index, 96)) {
-                    built += 1;
-                    assert!(case.run().steps > 0);
-                }
-            }
-        }
-        assert!(built >= 60, "only {built} of 80 inputs built a case");
-    }
 }

@@ -11,16 +11,16 @@ use serde::Serialize;
 use crate::case::{CaseResult, SubResult, Verdict};
 use crate::model::Scenario;
 
-/// The command that replays one case from its scenario file and seed.
-pub fn repro_command(scenario: &Scenario, result: &CaseResult) -> String {
+/// The command that replays one case from its scenario file and seed, with the CLI
+/// called `program` (`detsim`, or your protocol's own).
+pub fn repro_command(program: &str, scenario: &Scenario, result: &CaseResult) -> String {
     let path = scenario.path.as_ref().map_or_else(
         || format!("<{}>", scenario.name),
         |p| p.display().to_string(),
     );
     format!(
-        "detsim run {path} --seed {} --impl '^{}$'",
-        result.seed,
-        result.implementation.name()
+        "{program} run {path} --seed {} --impl '^{}$'",
+        result.seed, result.implementation
     )
 }
 
@@ -113,7 +113,7 @@ pub struct CaseReport {
     /// One result per check.
     pub sub_results: Vec<SubResult>,
     /// Facts about the state at the end.
-    pub facts: crate::case::Facts,
+    pub facts: crate::protocol::Facts,
 }
 
 /// A failed check in the JSON report.
@@ -178,8 +178,10 @@ pub struct Summary {
 }
 
 impl Report {
-    /// Builds the report of `results` (in case order) over `scenarios`.
+    /// Builds the report of `results` (in case order) over `scenarios`; `program` is the
+    /// CLI its repro commands name.
     pub fn new(
+        program: &str,
         scenarios: &[Scenario],
         results: &[CaseResult],
         seeds: &str,
@@ -193,7 +195,7 @@ impl Report {
                 .position(|s| s.name == result.scenario)
                 .unwrap_or(0);
             suites
-                .entry((index, result.implementation.name().to_string()))
+                .entry((index, result.implementation.clone()))
                 .or_default()
                 .push(result);
         }
@@ -208,7 +210,10 @@ impl Report {
                     description: scenario.description.clone(),
                     tags: scenario.tags.clone(),
                     summary: Tally::of(cases.iter().copied()),
-                    cases: cases.iter().map(|c| case_report(scenario, c)).collect(),
+                    cases: cases
+                        .iter()
+                        .map(|c| case_report(program, scenario, c))
+                        .collect(),
                 }
             })
             .collect();
@@ -263,13 +268,11 @@ impl Report {
     }
 }
 
-fn case_report(scenario: &Scenario, result: &CaseResult) -> CaseReport {
+fn case_report(program: &str, scenario: &Scenario, result: &CaseResult) -> CaseReport {
     CaseReport {
         name: format!(
             "{}/{}/seed={}",
-            scenario.name,
-            result.implementation.name(),
-            result.seed
+            scenario.name, result.implementation, result.seed
         ),
         seed: result.seed,
         verdict: result.verdict,
@@ -285,7 +288,7 @@ fn case_report(scenario: &Scenario, result: &CaseResult) -> CaseReport {
             time_s: v.time.as_secs_f64(),
         }),
         message: result.message.clone(),
-        repro: repro_command(scenario, result),
+        repro: repro_command(program, scenario, result),
         sub_results: result.sub_results.clone(),
         facts: result.facts.clone(),
     }

@@ -15,8 +15,8 @@ use sim_core::Choices;
 use crate::case::{CaseResult, RunOptions, Verdict};
 use crate::error::InputError;
 use crate::file::ScenarioFile;
-use crate::model::{Implementation, Scenario};
-use crate::parse::validate;
+use crate::model::Scenario;
+use crate::registry::{Nesting, Registry};
 
 /// The file form of a repro.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -47,8 +47,8 @@ pub struct ReproFile {
 pub struct Repro {
     /// The scenario.
     pub scenario: Scenario,
-    /// The implementation.
-    pub implementation: Implementation,
+    /// The implementation, by name.
+    pub implementation: String,
     /// The seed.
     pub seed: u64,
     /// The expected trace hash.
@@ -61,7 +61,8 @@ pub struct Repro {
     pub choices: Option<Vec<u8>>,
 }
 
-const HEADER: &str = "# detsim repro file: one case, replayed exactly by `detsim repro <this file>`.\n\
+const HEADER: &str = "# detsim repro file: one case, replayed exactly by `detsim repro <this file>`\n\
+# (or the `repro` of the detsim CLI of the protocol's own crate).\n\
 # Shrink it with `detsim shrink <this file> -o smaller.toml`.\n\n";
 
 impl Repro {
@@ -69,7 +70,7 @@ impl Repro {
     pub fn of(scenario: &Scenario, result: &CaseResult) -> Repro {
         Repro {
             scenario: scenario.clone(),
-            implementation: result.implementation,
+            implementation: result.implementation.clone(),
             seed: result.seed,
             expected_trace_hash: result.trace_hash,
             expected_verdict: result.verdict.name().to_string(),
@@ -92,7 +93,7 @@ impl Repro {
         scenario.name = Some(self.scenario.name.clone());
         let file = ReproFile {
             detsim_version: self.detsim_version.clone(),
-            implementation: Spanned::new(0..0, self.implementation.name().to_string()),
+            implementation: Spanned::new(0..0, self.implementation.clone()),
             seed: self.seed,
             expected_trace_hash: Spanned::new(0..0, format!("0x{:016x}", self.expected_trace_hash)),
             expected_verdict: Spanned::new(0..0, self.expected_verdict.clone()),
@@ -115,18 +116,18 @@ impl Repro {
             .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))
     }
 
-    /// Parses repro text (`path` for error messages).
-    pub fn parse(source: &str, path: Option<&Path>) -> Result<Repro, InputError> {
+    /// Parses repro text (`path` for error messages), with the protocols of `registry`.
+    pub fn parse(
+        registry: &Registry,
+        source: &str,
+        path: Option<&Path>,
+    ) -> Result<Repro, InputError> {
         let located = |error: InputError| match path {
             Some(path) => error.in_file(path),
             None => error,
         };
         let file: ReproFile =
             toml::from_str(source).map_err(|e| located(InputError::from_toml(source, &e)))?;
-        let implementation: Implementation =
-            file.implementation.get_ref().parse().map_err(|m: String| {
-                located(InputError::at(source, file.implementation.span(), m))
-            })?;
         let hash_text = file.expected_trace_hash.get_ref();
         let expected_trace_hash = hash_text
             .strip_prefix("0x")
@@ -160,7 +161,21 @@ impl Repro {
                 .with_help("write the tape as detsim wrote it: two hex digits per byte")
             })?),
         };
-        let scenario = validate(file.scenario, source, path).map_err(located)?;
+        let scenario = registry
+            .validate(file.scenario, source, Nesting::Repro, path)
+            .map_err(located)?;
+        let implementation = file.implementation.get_ref().clone();
+        if !scenario.implementations.contains(&implementation) {
+            return Err(located(InputError::at(
+                source,
+                file.implementation.span(),
+                format!("the scenario has no implementation \"{implementation}\""),
+            ))
+            .with_help(format!(
+                "its implementations are: {}",
+                scenario.implementations.join(", ")
+            )));
+        }
         Ok(Repro {
             scenario,
             implementation,
@@ -173,10 +188,10 @@ impl Repro {
     }
 
     /// Reads and parses the repro file at `path`.
-    pub fn load(path: &Path) -> Result<Repro, InputError> {
+    pub fn load(registry: &Registry, path: &Path) -> Result<Repro, InputError> {
         let source = std::fs::read_to_string(path)
             .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
-        Repro::parse(&source, Some(path))
+        Repro::parse(registry, &source, Some(path))
     }
 
     /// Does `result` reproduce this repro exactly?

@@ -4,9 +4,10 @@
 //! The random fault generator's faults for the repro's seed are first written out as an
 //! explicit timeline, so that they can be edited one by one. Then, while it helps and
 //! within a budget of runs: whole chunks of the timeline are removed (delta debugging),
-//! faults are moved earlier (shorter outages), the workload is thinned and cut short,
-//! nodes are removed where the protocol allows, and the fault phase is shortened. Every
-//! candidate is an ordinary scenario, validated and run from the same seed.
+//! faults are moved earlier (shorter outages), the workload is removed or made smaller
+//! and the cluster shrunk where the protocol offers smaller tables
+//! ([`crate::Protocol::shrink`]), and the fault phase is shortened. Every candidate is an
+//! ordinary scenario, validated and run from the same seed.
 
 use sim_core::{ClogTarget, Fault, Partition, SimDuration, SimTime};
 use toml::Spanned;
@@ -15,8 +16,6 @@ use crate::case::{CaseResult, run_case_with};
 use crate::error::InputError;
 use crate::file::{DiskFaultsFile, FaultFile, FromToFile, NameList, Names, ScenarioFile, SkewFile};
 use crate::model::Scenario;
-use crate::parse::parse_scenario;
-use crate::protocol::fault_schedule;
 use crate::repro::Repro;
 use crate::units::{format_chance, format_duration};
 
@@ -36,21 +35,10 @@ pub struct Size {
 impl Size {
     /// The size of `scenario` (with random faults counted as generated for `seed`).
     pub fn of(scenario: &Scenario, seed: u64) -> Size {
-        let requests = match &scenario.workload {
-            Some(
-                crate::model::Workload::Chain {
-                    rate, start, end, ..
-                }
-                | crate::model::Workload::Raft {
-                    rate, start, end, ..
-                },
-            ) => ((*end - *start).as_secs_f64() * rate) as u64,
-            None => 0,
-        };
         Size {
-            faults: fault_schedule(scenario, seed).len(),
-            requests,
-            nodes: scenario.cluster.node_count(),
+            faults: scenario.fault_schedule(seed).len(),
+            requests: scenario.requests(),
+            nodes: scenario.node_count(),
             duration: scenario.duration,
         }
     }
@@ -101,6 +89,8 @@ fn signature(result: &CaseResult) -> (String, String) {
 
 struct Shrinker {
     repro: Repro,
+    /// The scenario being shrunk, whose protocol validates every candidate.
+    original: Scenario,
     target: (String, String),
     best: ScenarioFile,
     best_result: CaseResult,
@@ -114,17 +104,14 @@ impl Shrinker {
         if self.runs >= self.budget {
             return false;
         }
-        let Ok(text) = toml::to_string(&candidate) else {
-            return false;
-        };
-        let Ok(scenario) = parse_scenario(&text, None) else {
+        let Ok(scenario) = reparse(&self.original, &candidate) else {
             return false; // e.g. a fault names a node that was removed
         };
         self.runs += 1;
         let options = self.repro.run_options(false);
         let result = run_case_with(
             &scenario,
-            self.repro.implementation,
+            &self.repro.implementation,
             self.repro.seed,
             options,
         )
@@ -184,49 +171,21 @@ impl Shrinker {
         }
     }
 
-    fn workload(&mut self) {
-        if self.best.workload.is_none() {
-            return;
+    /// Removes the workload, then tries the protocol's smaller tables until none of
+    /// them still fails.
+    fn tables(&mut self) {
+        if self.best.workload.is_some() {
+            let mut none = self.best.clone();
+            none.workload = None;
+            self.try_keep(none);
         }
-        let mut none = self.best.clone();
-        none.workload = None;
-        if self.try_keep(none) {
-            return;
-        }
-        for _ in 0..6 {
-            let mut thinner = self.best.clone();
-            let workload = thinner.workload.as_mut().expect("checked above");
-            let Some(rate) = workload.rate.as_ref().map(|r| *r.get_ref()) else {
+        while self.runs < self.budget {
+            let candidates = self.original.protocol.shrink(&self.best);
+            if !candidates
+                .into_iter()
+                .any(|candidate| self.try_keep(candidate))
+            {
                 return;
-            };
-            workload.rate = Some(Spanned::new(0..0, rate / 2.0));
-            if !self.try_keep(thinner) {
-                return;
-            }
-        }
-    }
-
-    fn nodes(&mut self) {
-        for field in ["observers", "validators", "replicas"] {
-            loop {
-                let mut candidate = self.best.clone();
-                let cluster = &mut candidate.cluster;
-                let slot = match field {
-                    "observers" => &mut cluster.observers,
-                    "validators" => &mut cluster.validators,
-                    _ => &mut cluster.replicas,
-                };
-                let Some(count) = slot.as_ref().map(|c| *c.get_ref()) else {
-                    break;
-                };
-                let floor = if field == "observers" { 0 } else { 1 };
-                if count <= floor {
-                    break;
-                }
-                *slot = Some(Spanned::new(0..0, count - 1));
-                if !self.try_keep(candidate) {
-                    break;
-                }
             }
         }
     }
@@ -245,9 +204,6 @@ impl Shrinker {
             + SimDuration::from_secs(1);
         let mut candidate = self.best.clone();
         candidate.duration = Some(Spanned::new(0..0, format_duration(end)));
-        if let Some(workload) = candidate.workload.as_mut() {
-            workload.end = None;
-        }
         if let Some(random) = candidate.random_faults.as_mut() {
             random.end = None;
         }
@@ -266,7 +222,7 @@ fn at(fault: &FaultFile) -> Option<SimDuration> {
 pub fn shrink(repro: &Repro, budget: u32) -> Result<Shrunk, InputError> {
     let before = Size::of(&repro.scenario, repro.seed);
     let options = repro.run_options(false);
-    let first = run_case_with(&repro.scenario, repro.implementation, repro.seed, options).0;
+    let first = run_case_with(&repro.scenario, &repro.implementation, repro.seed, options).0;
     if !first.verdict.is_failure() {
         return Err(InputError::new(format!(
             "this repro does not fail (verdict: {}); there is nothing to shrink",
@@ -276,6 +232,7 @@ pub fn shrink(repro: &Repro, budget: u32) -> Result<Shrunk, InputError> {
     }
     let mut shrinker = Shrinker {
         repro: repro.clone(),
+        original: repro.scenario.clone(),
         target: signature(&first),
         best: materialized(&repro.scenario, repro.seed),
         best_result: first.clone(),
@@ -291,15 +248,13 @@ pub fn shrink(repro: &Repro, budget: u32) -> Result<Shrunk, InputError> {
         let size = (shrinker.best.faults.len(), shrinker.runs);
         shrinker.faults();
         shrinker.earlier();
-        shrinker.workload();
-        shrinker.nodes();
+        shrinker.tables();
         shrinker.duration();
         if shrinker.best.faults.len() == size.0 || shrinker.runs >= shrinker.budget {
             break;
         }
     }
-    let text = toml::to_string(&shrinker.best).map_err(|e| InputError::new(e.to_string()))?;
-    let mut scenario = parse_scenario(&text, None)?;
+    let mut scenario = reparse(&repro.scenario, &shrinker.best)?;
     scenario.name = repro.scenario.name.clone();
     scenario.path = repro.scenario.path.clone();
     let after = Size::of(&scenario, repro.seed);
@@ -324,19 +279,28 @@ pub fn materialized(scenario: &Scenario, seed: u64) -> ScenarioFile {
         return file;
     }
     file.random_faults = None;
-    file.faults = timeline(&fault_schedule(scenario, seed), scenario);
+    file.faults = timeline(&scenario.fault_schedule(seed), scenario);
     file
 }
 
-/// The scenario a file form describes, validated as if read from a file.
-pub(crate) fn reparse(file: &ScenarioFile) -> Result<Scenario, InputError> {
+/// The scenario a file form describes, validated as if read from a file, with the
+/// protocol of `like` (an edited copy of `like.file`, say).
+pub fn reparse(like: &Scenario, file: &ScenarioFile) -> Result<Scenario, InputError> {
     let text = toml::to_string(file).map_err(|e| InputError::new(e.to_string()))?;
-    parse_scenario(&text, None)
+    let file: ScenarioFile =
+        toml::from_str(&text).map_err(|error| InputError::from_toml(&text, &error))?;
+    crate::parse::validate(
+        &like.protocol,
+        file,
+        &text,
+        crate::registry::Nesting::Top,
+        None,
+    )
 }
 
 /// `schedule` as a scenario file's timeline, naming nodes as `scenario` does (faults
 /// files cannot express are left out).
-pub(crate) fn timeline(
+pub fn timeline(
     schedule: &sim_core::FaultSchedule,
     scenario: &Scenario,
 ) -> Vec<Spanned<FaultFile>> {

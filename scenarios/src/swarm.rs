@@ -7,18 +7,19 @@
 use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::case::{CaseResult, run_case};
-use crate::model::{Implementation, Scenario};
+use crate::model::Scenario;
+use crate::wall::Stopwatch;
 
 /// One case to run: indexes into the swarm's scenarios.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CaseId {
     /// Which scenario.
     pub scenario: usize,
-    /// Which implementation.
-    pub implementation: Implementation,
+    /// Which of its implementations (an index into `Scenario::implementations`).
+    pub implementation: usize,
     /// Which seed.
     pub seed: u64,
 }
@@ -58,11 +59,11 @@ impl SwarmPlan {
         let mut cases = Vec::new();
         let mut index = 0_u64;
         for (s, scenario) in self.scenarios.iter().enumerate() {
-            for &implementation in &scenario.implementations {
+            for (implementation, name) in scenario.implementations.iter().enumerate() {
                 if self
                     .implementations
                     .as_ref()
-                    .is_some_and(|re| !re.is_match(implementation.name()))
+                    .is_some_and(|re| !re.is_match(name))
                 {
                     continue;
                 }
@@ -101,7 +102,7 @@ pub fn run_swarm(
     fail_fast: bool,
     progress: &(dyn Fn(&CaseResult) + Sync),
 ) -> SwarmResult {
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let slots: Vec<Mutex<Option<CaseResult>>> = cases.iter().map(|_| Mutex::new(None)).collect();
@@ -114,9 +115,10 @@ pub fn run_swarm(
             let Some(case) = cases.get(index) else {
                 return;
             };
+            let scenario = &plan.scenarios[case.scenario];
             let result = run_case(
-                &plan.scenarios[case.scenario],
-                case.implementation,
+                scenario,
+                &scenario.implementations[case.implementation],
                 case.seed,
             );
             if fail_fast && result.verdict.is_failure() {
@@ -128,6 +130,10 @@ pub fn run_swarm(
                 .expect("no worker panics while holding a slot") = Some(result);
         }
     };
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the swarm's worker pool: each case still runs on one thread, from its seed alone"
+    )]
     std::thread::scope(|scope| {
         for _ in 1..jobs.max(1) {
             scope.spawn(worker);

@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{CaseResult, Facts, Verdict, run_case};
+use crate::case::{CaseResult, Verdict, run_case};
 use crate::error::InputError;
-use crate::model::{Implementation, Scenario};
-use crate::parse::load_scenario;
+use crate::model::Scenario;
+use crate::protocol::Facts;
+use crate::registry::Registry;
 
 /// `meta.toml`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -70,9 +71,9 @@ fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, InputError>
 }
 
 impl Vector {
-    /// Loads the vector in `dir`.
-    pub fn load(dir: &Path) -> Result<Vector, InputError> {
-        let scenario = load_scenario(&dir.join("scenario.toml"))?;
+    /// Loads the vector in `dir`, with the protocols of `registry`.
+    pub fn load(registry: &Registry, dir: &Path) -> Result<Vector, InputError> {
+        let scenario = registry.load(&dir.join("scenario.toml"))?;
         let meta: Meta = read_toml(&dir.join("meta.toml"))?;
         let expected = read_toml(&dir.join("expected.toml"))?;
         Ok(Vector {
@@ -93,16 +94,16 @@ impl Vector {
         self.scenario
             .implementations
             .iter()
-            .map(|&implementation| self.replay_one(implementation))
+            .map(|implementation| self.replay_one(implementation))
             .collect()
     }
 
-    fn replay_one(&self, implementation: Implementation) -> CaseResult {
+    fn replay_one(&self, implementation: &str) -> CaseResult {
         let mut result = run_case(&self.scenario, implementation, self.meta.seed);
         if result.verdict == Verdict::Skipped {
             return result;
         }
-        let Some(expected) = self.expected.get(implementation.name()) else {
+        let Some(expected) = self.expected.get(implementation) else {
             result.message = Some(format!(
                 "no recorded outcome for {implementation}; record it with `detsim save-vector`"
             ));
@@ -184,14 +185,14 @@ pub fn save_vector(
     let preset = scenario.preset.as_deref().unwrap_or("default");
     let dir = root
         .join(preset)
-        .join(scenario.protocol.name())
-        .join(scenario.runner().name())
+        .join(scenario.protocol())
+        .join(&scenario.runner)
         .join(suite)
         .join(case);
     std::fs::create_dir_all(&dir)
         .map_err(|e| InputError::new(format!("cannot create {}: {e}", dir.display())))?;
     let mut expected = BTreeMap::new();
-    for &implementation in &scenario.implementations {
+    for implementation in &scenario.implementations {
         let result = run_case(scenario, implementation, seed);
         if result.verdict == Verdict::Skipped {
             continue;
@@ -201,7 +202,7 @@ pub fn save_vector(
             trace_hash: format!("0x{:016x}", result.trace_hash),
             facts: result.facts,
         };
-        expected.insert(implementation.name().to_string(), recorded);
+        expected.insert(implementation.clone(), recorded);
     }
     let meta = Meta {
         seed,

@@ -3,15 +3,19 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use scenarios::fuzzing::{self, Target};
-use scenarios::report::Tally;
-use scenarios::repro::Repro;
-use scenarios::timeline::{summarize, write_json_lines};
-use scenarios::{InputError, run_case_with};
+
+use super::Session;
+use crate::case::{check_determinism_with, run_case_with};
+use crate::error::InputError;
+#[cfg(feature = "fuzzing")]
+use crate::fuzzing::{self, FuzzSetup, Target};
+use crate::report::Tally;
+use crate::repro::Repro;
+use crate::timeline::{summarize, write_json_lines};
 
 /// Arguments of `detsim repro`.
 #[derive(Debug, Args)]
-pub(crate) struct ReproArgs {
+pub(super) struct ReproArgs {
     /// The repro file (with --from-fuzz: the fuzzer's crash artifact).
     file: PathBuf,
     /// FILE is a `cargo fuzz` crash artifact: write the case it describes as a repro
@@ -33,16 +37,16 @@ pub(crate) struct ReproArgs {
     check_determinism: bool,
 }
 
-pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
+pub(super) fn repro(cli: &Session<'_>, args: ReproArgs) -> Result<u8, InputError> {
     let file = if args.from_fuzz {
-        match from_fuzz(&args)? {
+        match from_fuzz(cli, &args)? {
             Ok(file) => file,
             Err(exit_code) => return Ok(exit_code),
         }
     } else {
         args.file.clone()
     };
-    let repro = Repro::load(&file)?;
+    let repro = Repro::load(cli.registry, &file)?;
     let scenario = &repro.scenario;
     println!(
         "replaying {} against {} with seed {} (written by detsim {})",
@@ -50,7 +54,7 @@ pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
     );
     let (result, trace) = run_case_with(
         scenario,
-        repro.implementation,
+        &repro.implementation,
         repro.seed,
         repro.run_options(true),
     );
@@ -67,9 +71,9 @@ pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
         result.trace_hash, repro.expected_trace_hash
     );
     if args.check_determinism {
-        match scenarios::check_determinism_with(
+        match check_determinism_with(
             scenario,
-            repro.implementation,
+            &repro.implementation,
             repro.seed,
             &repro.run_options(false),
         ) {
@@ -93,7 +97,23 @@ pub(crate) fn repro(args: ReproArgs) -> Result<u8, InputError> {
 
 /// Turns a crash artifact into a repro file and returns its path; a parser target's
 /// artifact is replayed here and now, giving the exit code instead.
-fn from_fuzz(args: &ReproArgs) -> Result<Result<PathBuf, u8>, InputError> {
+#[cfg(not(feature = "fuzzing"))]
+fn from_fuzz(_: &Session<'_>, _: &ReproArgs) -> Result<Result<PathBuf, u8>, InputError> {
+    Err(
+        InputError::new("this program was built without fuzz support")
+            .with_help("build scenarios with its `fuzzing` feature (on by default)"),
+    )
+}
+
+/// Turns a crash artifact into a repro file and returns its path; a parser target's
+/// artifact is replayed here and now, giving the exit code instead.
+#[cfg(feature = "fuzzing")]
+fn from_fuzz(cli: &Session<'_>, args: &ReproArgs) -> Result<Result<PathBuf, u8>, InputError> {
+    let setup = cli.fuzzing.ok_or_else(|| {
+        InputError::new("this program has no fuzz targets registered").with_help(
+            "give its CLI a fuzz setup: scenarios::cli::Cli::new(registry).fuzzing(setup)",
+        )
+    })?;
     let artifact = &args.file;
     let bytes = std::fs::read(artifact)
         .map_err(|e| InputError::new(format!("cannot read {}: {e}", artifact.display())))?;
@@ -111,9 +131,9 @@ fn from_fuzz(args: &ReproArgs) -> Result<Result<PathBuf, u8>, InputError> {
             "name the target with --target (cargo fuzz keeps artifacts in fuzz/artifacts/<target>/)",
         )
     })?;
-    let Some(case) = fuzzing::case_of(target, &bytes) else {
+    let Some(case) = fuzzing::case_of(setup, target, &bytes) else {
         if matches!(target, Target::ParseScenario | Target::ParseRepro) {
-            return Ok(Err(replay_parser(target, &bytes)));
+            return Ok(Err(replay_parser(setup, target, &bytes)));
         }
         return Err(InputError::new(format!(
             "{} is too short to describe a {target} case ({} bytes)",
@@ -139,8 +159,11 @@ fn from_fuzz(args: &ReproArgs) -> Result<Result<PathBuf, u8>, InputError> {
 
 /// Runs a parser target's artifact and says whether the parser panicked; returns the
 /// exit code (4 for a panic, as for a panicking case).
-fn replay_parser(target: Target, bytes: &[u8]) -> u8 {
-    let outcome = std::panic::catch_unwind(|| fuzzing::fuzz(target, bytes));
+#[cfg(feature = "fuzzing")]
+fn replay_parser(setup: &FuzzSetup, target: Target, bytes: &[u8]) -> u8 {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fuzzing::fuzz(setup, target, bytes);
+    }));
     match outcome {
         Ok(()) => {
             println!("{target}: the parser handled this input without panicking");

@@ -7,16 +7,21 @@ use std::sync::Mutex;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use regex::Regex;
-use scenarios::discover::scenario_files;
-use scenarios::report::{Report, Tally, summary_text};
-use scenarios::repro::{Repro, worth_saving};
-use scenarios::swarm::{Shard, SwarmPlan, run_swarm};
-use scenarios::vectors::{Vector, find_vectors};
-use scenarios::{CaseResult, InputError, Scenario};
+
+use super::Session;
+use crate::case::{CaseResult, Verdict};
+use crate::discover::scenario_files;
+use crate::error::InputError;
+use crate::model::Scenario;
+use crate::report::{Report, Tally, summary_text};
+use crate::repro::{Repro, worth_saving};
+use crate::swarm::{Shard, SwarmPlan, run_swarm};
+use crate::testing::file_name;
+use crate::vectors::{Vector, find_vectors};
 
 /// Arguments of `detsim run`.
 #[derive(Debug, Args)]
-pub(crate) struct RunArgs {
+pub(super) struct RunArgs {
     /// Scenario files, directories of them, or directories of test vectors.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -85,19 +90,11 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
     }
 }
 
-/// A seed for a run without `--seed`/`--seeds`: from the clock, printed first.
-fn fresh_seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    nanos ^ u64::from(std::process::id()).rotate_left(32)
-}
-
-pub(crate) fn run(args: RunArgs) -> Result<u8, InputError> {
+pub(super) fn run(cli: &Session<'_>, args: RunArgs) -> Result<u8, InputError> {
     let (plain, vector_dirs) = split_vectors(&args.paths)?;
     let mut code = 0;
     if !vector_dirs.is_empty() {
-        code = run_vectors(&vector_dirs, &args)?;
+        code = run_vectors(cli, &vector_dirs)?;
     }
     if plain.is_empty() {
         return Ok(code);
@@ -106,12 +103,12 @@ pub(crate) fn run(args: RunArgs) -> Result<u8, InputError> {
         (Some(seed), _) => seed..seed + 1,
         (None, Some(range)) => range,
         (None, None) => {
-            let seed = fresh_seed();
+            let seed = crate::wall::fresh_seed();
             println!("seed: {seed} (no --seed or --seeds given; rerun with --seed {seed})");
             seed..seed + 1
         }
     };
-    let scenarios = load_all(&plain, args.scenario.as_ref())?;
+    let scenarios = load_all(cli, &plain, args.scenario.as_ref())?;
     let plan = SwarmPlan {
         scenarios,
         seeds: seeds.clone(),
@@ -123,12 +120,15 @@ pub(crate) fn run(args: RunArgs) -> Result<u8, InputError> {
             .scenarios
             .iter()
             .flat_map(|s| &s.implementations)
-            .any(|i| filter.is_match(i.name()));
+            .any(|i| filter.is_match(i));
         if !matched {
             return Err(InputError::new(format!(
                 "no implementation of the selected scenarios matches --impl '{filter}'"
             ))
-            .with_help("implementations are detsim-chain, detsim-raft and raft-rs"));
+            .with_help(format!(
+                "implementations are: {}",
+                cli.registry.implementation_names().join(", ")
+            )));
         }
     }
     let cases = plan.cases();
@@ -155,6 +155,7 @@ pub(crate) fn run(args: RunArgs) -> Result<u8, InputError> {
         |s| format!("{}/{}", s.index + 1, s.count),
     );
     let report = Report::new(
+        &cli.program,
         &plan.scenarios,
         &swarm.results,
         &format!("{}..{}", seeds.start, seeds.end),
@@ -163,7 +164,7 @@ pub(crate) fn run(args: RunArgs) -> Result<u8, InputError> {
     );
     write_outputs(&args, &report)?;
     if let Some(dir) = &args.save_failures {
-        save_failures(dir, &plan.scenarios, &swarm.results)?;
+        save_failures(cli, dir, &plan.scenarios, &swarm.results)?;
     }
     println!("{}", summary_text(&report));
     if swarm.stopped_early {
@@ -202,10 +203,14 @@ fn split_vectors(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Inpu
     Ok((plain, vectors))
 }
 
-fn load_all(paths: &[PathBuf], filter: Option<&Regex>) -> Result<Vec<Scenario>, InputError> {
+fn load_all(
+    cli: &Session<'_>,
+    paths: &[PathBuf],
+    filter: Option<&Regex>,
+) -> Result<Vec<Scenario>, InputError> {
     let mut scenarios = Vec::new();
     for file in scenario_files(paths)? {
-        let scenario = scenarios::load_scenario(&file)?;
+        let scenario = cli.registry.load(&file)?;
         if filter.is_none_or(|re| re.is_match(&scenario.name)) {
             if let Some(other) = scenarios
                 .iter()
@@ -246,6 +251,7 @@ fn write_outputs(args: &RunArgs, report: &Report) -> Result<(), InputError> {
 }
 
 fn save_failures(
+    cli: &Session<'_>,
     dir: &Path,
     scenarios: &[Scenario],
     results: &[CaseResult],
@@ -256,14 +262,15 @@ fn save_failures(
         let Some(scenario) = scenarios.iter().find(|s| s.name == result.scenario) else {
             continue;
         };
-        let file = dir.join(format!(
+        let file = dir.join(file_name(&format!(
             "{}-{}-seed{}.toml",
             result.scenario, result.implementation, result.seed
-        ));
+        )));
         Repro::of(scenario, result).write(&file, Some(&result.summary()))?;
         println!(
-            "saved repro: {}  (replay: detsim repro {})",
+            "saved repro: {}  (replay: {} repro {})",
             file.display(),
+            cli.program,
             file.display()
         );
     }
@@ -271,12 +278,16 @@ fn save_failures(
 }
 
 /// Replays every test vector; seeds come from the vectors.
-fn run_vectors(dirs: &[PathBuf], args: &RunArgs) -> Result<u8, InputError> {
+fn run_vectors(cli: &Session<'_>, dirs: &[PathBuf]) -> Result<u8, InputError> {
     let vectors: Vec<Vector> = dirs
         .iter()
-        .map(|d| Vector::load(d))
+        .map(|d| Vector::load(cli.registry, d))
         .collect::<Result<_, _>>()?;
     let results = Mutex::new(Vec::new());
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "vectors replay side by side; each case runs on one thread from its seed"
+    )]
     std::thread::scope(|scope| {
         for vector in &vectors {
             let results = &results;
@@ -298,7 +309,7 @@ fn run_vectors(dirs: &[PathBuf], args: &RunArgs) -> Result<u8, InputError> {
     for (name, cases) in &results {
         for case in cases {
             let note = match case.verdict {
-                scenarios::Verdict::Skipped => {
+                Verdict::Skipped => {
                     format!("skipped: {}", case.message.as_deref().unwrap_or(""))
                 }
                 verdict if verdict.is_failure() => format!("FAILED {verdict}: {}", case.summary()),
@@ -318,6 +329,5 @@ fn run_vectors(dirs: &[PathBuf], args: &RunArgs) -> Result<u8, InputError> {
         tally.failed(),
         tally.skipped
     );
-    let _ = args;
     Ok(tally.exit_code())
 }

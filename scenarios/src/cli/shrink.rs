@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use scenarios::InputError;
-use scenarios::repro::Repro;
+
+use super::Session;
+use crate::error::InputError;
+use crate::repro::Repro;
 
 /// Arguments of `detsim shrink`.
 #[derive(Debug, Args)]
-pub(crate) struct ShrinkArgs {
+pub(super) struct ShrinkArgs {
     /// The failing repro file.
     file: PathBuf,
     /// Where to write the smaller repro.
@@ -19,9 +21,9 @@ pub(crate) struct ShrinkArgs {
     budget: u32,
 }
 
-pub(crate) fn shrink(args: ShrinkArgs) -> Result<u8, InputError> {
-    let repro = Repro::load(&args.file)?;
-    let shrunk = scenarios::shrink::shrink(&repro, args.budget)?;
+pub(super) fn shrink(cli: &Session<'_>, args: ShrinkArgs) -> Result<u8, InputError> {
+    let repro = Repro::load(cli.registry, &args.file)?;
+    let shrunk = crate::shrink::shrink(&repro, args.budget)?;
     shrunk
         .repro
         .write(&args.output, Some(&shrunk.result.summary()))?;
@@ -29,9 +31,10 @@ pub(crate) fn shrink(args: ShrinkArgs) -> Result<u8, InputError> {
     println!("after:  {}", shrunk.after);
     println!("still fails: {}", shrunk.result.summary());
     println!(
-        "{} runs; wrote {} (replay: detsim repro {})",
+        "{} runs; wrote {} (replay: {} repro {})",
         shrunk.runs,
         args.output.display(),
+        cli.program,
         args.output.display()
     );
     Ok(0)

@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use scenarios::InputError;
-use scenarios::vectors::save_vector;
+
+use super::Session;
+use crate::error::InputError;
+use crate::vectors::save_vector;
 
 /// Arguments of `detsim save-vector`.
 #[derive(Debug, Args)]
-pub(crate) struct SaveVectorArgs {
+pub(super) struct SaveVectorArgs {
     /// The scenario file.
     file: PathBuf,
     /// The seed.
@@ -25,11 +27,13 @@ pub(crate) struct SaveVectorArgs {
     out: PathBuf,
 }
 
-pub(crate) fn save(args: SaveVectorArgs) -> Result<u8, InputError> {
+pub(super) fn save(cli: &Session<'_>, args: SaveVectorArgs) -> Result<u8, InputError> {
     let source = std::fs::read_to_string(&args.file)
         .map_err(|e| InputError::new(format!("cannot read {}: {e}", args.file.display())))?;
-    let scenario =
-        scenarios::parse_scenario(&source, Some(&args.file)).map_err(|e| e.in_file(&args.file))?;
+    let scenario = cli
+        .registry
+        .parse(&source, Some(&args.file))
+        .map_err(|e| e.in_file(&args.file))?;
     let case = args
         .case
         .unwrap_or_else(|| format!("{}-seed{}", scenario.name, args.seed));

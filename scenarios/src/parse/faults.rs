@@ -8,45 +8,84 @@ use sim_core::{
 };
 use toml::Spanned;
 
-use super::{NodeNames, Parser, check_order};
+use super::Validator;
 use crate::error::InputError;
 use crate::file::{FaultFile, Names, ScenarioFile};
-use crate::model::{Protocol, RandomFaults};
+use crate::model::RandomFaults;
+use crate::protocol::{FaultKind, FaultKinds};
 
-/// The kinds the random generator draws, by name, in `FaultWeights` order.
-pub(crate) const KINDS: [&str; 9] = [
-    "crash",
-    "reset_data",
-    "pause",
-    "partition",
-    "one_way",
-    "isolate",
-    "clog",
-    "clock_skew",
-    "disk",
-];
+/// The generator weights of `kinds`, each 1 (`weights[i]` for `FaultKind::ALL[i]`).
+pub(crate) fn weights(kinds: FaultKinds) -> FaultWeights {
+    let mut values = [0_u32; 9];
+    for (index, kind) in FaultKind::ALL.into_iter().enumerate() {
+        values[index] = u32::from(kinds.contains(kind));
+    }
+    weights_of(values)
+}
 
-/// The weights with exactly the kinds in `enabled` (by [`KINDS`] index) set to 1.
-pub(crate) fn weights(enabled: &[bool; 9]) -> FaultWeights {
-    let w = |i: usize| u32::from(enabled[i]);
+fn weights_of(values: [u32; 9]) -> FaultWeights {
+    let [
+        crash,
+        reset_data,
+        pause,
+        partition,
+        one_way,
+        isolate,
+        clog,
+        clock_skew,
+        disk,
+    ] = values;
     FaultWeights {
-        crash: w(0),
-        reset_data: w(1),
-        pause: w(2),
-        partition: w(3),
-        one_way: w(4),
-        isolate: w(5),
-        clog: w(6),
-        clock_skew: w(7),
-        disk: w(8),
+        crash,
+        reset_data,
+        pause,
+        partition,
+        one_way,
+        isolate,
+        clog,
+        clock_skew,
+        disk,
     }
 }
 
-impl Parser<'_> {
-    pub(crate) fn faults(
+/// The kind of test a fault timeline and generator make, for test vectors: `smoke` (no
+/// faults), `disk` (disk faults or wipes) or `faults`.
+pub(crate) fn runner(faults: &FaultSchedule, random: Option<&RandomFaults>) -> &'static str {
+    let disk_fault =
+        |fault: &Fault| matches!(fault, Fault::ResetData(_) | Fault::DiskFaults { .. });
+    let random_disk =
+        random.is_some_and(|r| r.draws(FaultKind::Disk) || r.draws(FaultKind::ResetData));
+    if random_disk || faults.iter().any(|timed| disk_fault(&timed.fault)) {
+        "disk"
+    } else if faults.is_empty() && random.is_none() {
+        "smoke"
+    } else {
+        "faults"
+    }
+}
+
+/// The fault kind a timeline action belongs to; `None` for repairs, which every
+/// protocol allows.
+fn action_kind(action: &str) -> Option<FaultKind> {
+    Some(match action {
+        "crash" => FaultKind::Crash,
+        "reset_data" => FaultKind::ResetData,
+        "pause" => FaultKind::Pause,
+        "partition" => FaultKind::Partition,
+        "one_way" => FaultKind::OneWay,
+        "isolate" => FaultKind::Isolate,
+        "clog" | "clog_link" | "swizzle" => FaultKind::Clog,
+        "clock_skew" | "clock_drift" => FaultKind::ClockSkew,
+        "disk_faults" => FaultKind::Disk,
+        _ => return None,
+    })
+}
+
+impl Validator<'_> {
+    pub(super) fn faults(
         &self,
         file: &ScenarioFile,
-        names: &NodeNames<'_>,
+        names: &[String],
         duration: SimDuration,
     ) -> Result<FaultSchedule, InputError> {
         let mut schedule = FaultSchedule::new();
@@ -55,45 +94,91 @@ impl Parser<'_> {
             let span = entry.span();
             let fault = entry.get_ref();
             let at_text = fault.at.as_ref().ok_or_else(|| {
-                self.error(span.clone(), "this fault has no time")
+                self.source
+                    .error(span.clone(), "this fault has no time")
                     .with_help("add `at = \"10s\"`")
             })?;
-            let at = self.time(at_text)?;
+            let at = self.source.time(at_text)?;
             times.push((at, at_text.span()));
             for (offset, fault) in self.actions(fault, names, span)? {
                 schedule.push(at + offset, fault);
             }
         }
-        check_order(self, &schedule, &times, duration)?;
+        self.check_order(&times, duration)?;
         Ok(schedule)
     }
 
-    fn nodes(&self, names: &NodeNames<'_>, list: &Names) -> Result<Vec<NodeId>, InputError> {
-        let span = list.span();
-        list.get_ref()
-            .to_vec()
-            .into_iter()
-            .map(|name| names.resolve_at(self, name, span.clone()))
-            .collect()
+    /// Makes sure timeline entries are in time order and within the fault phase.
+    fn check_order(
+        &self,
+        times: &[(SimTime, Range<usize>)],
+        duration: SimDuration,
+    ) -> Result<(), InputError> {
+        let end = SimTime::ZERO + duration;
+        for pair in times.windows(2) {
+            if pair[1].0 < pair[0].0 {
+                return Err(self
+                    .source
+                    .error(
+                        pair[1].1.clone(),
+                        format!(
+                            "this fault at {} comes before the previous one at {}",
+                            pair[1].0, pair[0].0
+                        ),
+                    )
+                    .with_help("list faults in time order"));
+            }
+        }
+        if let Some((at, span)) = times.iter().find(|(at, _)| *at > end) {
+            return Err(self
+                .source
+                .error(
+                    span.clone(),
+                    format!("this fault at {at} is after the end of the fault phase ({end})"),
+                )
+                .with_help("make `duration` longer, or move the fault earlier"));
+        }
+        Ok(())
+    }
+
+    fn nodes(&self, names: &[String], list: &Names) -> Result<Vec<NodeId>, InputError> {
+        self.source.nodes(names, list)
     }
 
     /// The faults one timeline entry stands for, with offsets from its time.
     fn actions(
         &self,
         fault: &FaultFile,
-        names: &NodeNames<'_>,
+        names: &[String],
         span: Range<usize>,
     ) -> Result<Vec<(SimDuration, Fault)>, InputError> {
         let present = action_names(fault);
         match present.as_slice() {
             [] => {
                 return Err(self
+                    .source
                     .error(span, "this fault has no action")
                     .with_help(format!("add one of: {}", ACTIONS.join(", "))));
             }
-            [_] => {}
+            [action] => {
+                let supported = self.protocol.fault_kinds();
+                if let Some(kind) = action_kind(action)
+                    && !supported.contains(kind)
+                {
+                    return Err(self
+                        .source
+                        .error(
+                            span,
+                            format!(
+                                "the {} protocol does not claim to survive `{action}` faults",
+                                self.protocol.name()
+                            ),
+                        )
+                        .with_help(format!("its fault kinds are: {}", supported.names())));
+                }
+            }
             [first, second, ..] => {
-                return Err(self.error(span, format!("a fault takes exactly one action, but this one has `{first}` and `{second}`"))
+                return Err(self.source.error(span, format!("a fault takes exactly one action, but this one has `{first}` and `{second}`"))
                     .with_help("split it into two [[faults]] entries with the same `at`"));
             }
         }
@@ -111,7 +196,9 @@ impl Parser<'_> {
             && fault.clog.is_none()
             && fault.clog_link.is_none()
         {
-            return Err(self.error(text.span(), "`for` only applies to `clog` and `clog_link`"));
+            return Err(self
+                .source
+                .error(text.span(), "`for` only applies to `clog` and `clog_link`"));
         }
         if let Some(list) = &fault.crash {
             return each(list, Fault::Crash);
@@ -143,7 +230,7 @@ impl Parser<'_> {
     fn network_actions(
         &self,
         fault: &FaultFile,
-        names: &NodeNames<'_>,
+        names: &[String],
         span: Range<usize>,
     ) -> Result<Vec<(SimDuration, Fault)>, InputError> {
         let now = |fault: Fault| Ok(vec![(SimDuration::ZERO, fault)]);
@@ -151,7 +238,7 @@ impl Parser<'_> {
             let mut resolved = Vec::new();
             for group in groups {
                 let ids: Result<Vec<NodeId>, InputError> =
-                    group.iter().map(|n| names.resolve(self, n)).collect();
+                    group.iter().map(|n| self.source.node(names, n)).collect();
                 resolved.push(ids?);
             }
             return now(Fault::Partition(Partition::Groups(resolved)));
@@ -166,6 +253,7 @@ impl Parser<'_> {
         if let Some(heal) = fault.heal {
             if !heal {
                 return Err(self
+                    .source
                     .error(span, "`heal = false` does nothing")
                     .with_help("remove the entry, or write `heal = true`"));
             }
@@ -175,7 +263,7 @@ impl Parser<'_> {
             return now(Fault::UnclogAll);
         }
         let lasting = match &fault.lasting {
-            Some(text) => Some(self.duration(text)?),
+            Some(text) => Some(self.source.duration(text)?),
             None => None,
         };
         if let Some(list) = &fault.clog {
@@ -202,10 +290,11 @@ impl Parser<'_> {
         }
         if let Some(list) = &fault.swizzle {
             let every = fault.every.as_ref().ok_or_else(|| {
-                self.error(span.clone(), "a swizzle needs `every`")
+                self.source
+                    .error(span.clone(), "a swizzle needs `every`")
                     .with_help("add `every = \"1s\"`")
             })?;
-            let step = self.duration(every)?;
+            let step = self.source.duration(every)?;
             let swizzle =
                 sim_core::FaultSchedule::swizzle(SimTime::ZERO, step, &self.nodes(names, list)?);
             return Ok(swizzle
@@ -220,27 +309,27 @@ impl Parser<'_> {
     fn node_actions(
         &self,
         fault: &FaultFile,
-        names: &NodeNames<'_>,
+        names: &[String],
     ) -> Result<Vec<(SimDuration, Fault)>, InputError> {
         let now = |fault: Fault| Ok(vec![(SimDuration::ZERO, fault)]);
         if let Some(skew) = &fault.clock_skew {
-            let node = names.resolve(self, &skew.node)?;
+            let node = self.source.node(names, &skew.node)?;
             return now(Fault::ClockSkew {
                 node,
-                offset_ns: self.offset(&skew.offset)?,
+                offset_ns: self.source.offset(&skew.offset)?,
             });
         }
         if let Some(drift) = &fault.clock_drift {
-            let node = names.resolve(self, &drift.node)?;
+            let node = self.source.node(names, &drift.node)?;
             let bound = sim_core::clock::DRIFT_PPM_MAX;
-            let ppm = self.range(&drift.ppm, -bound..=bound, "ppm")?;
+            let ppm = self.source.range(&drift.ppm, -bound..=bound, "ppm")?;
             return now(Fault::ClockDrift { node, ppm });
         }
         if let Some(disk) = &fault.disk_faults {
-            let node = names.resolve(self, &disk.node)?;
+            let node = self.source.node(names, &disk.node)?;
             let chance = |text: &Option<crate::file::Text>| {
                 text.as_ref()
-                    .map_or(Ok(sim_core::Chance::NEVER), |t| self.chance(t))
+                    .map_or(Ok(sim_core::Chance::NEVER), |t| self.source.chance(t))
             };
             let faults = DiskFaults {
                 lost_write: chance(&disk.lost_write)?,
@@ -252,10 +341,9 @@ impl Parser<'_> {
         unreachable!("action_names found exactly one action")
     }
 
-    pub(crate) fn random_faults(
+    pub(super) fn random_faults(
         &self,
         file: &ScenarioFile,
-        protocol: Protocol,
         duration: SimDuration,
     ) -> Result<Option<RandomFaults>, InputError> {
         let Some(table) = &file.random_faults else {
@@ -264,13 +352,14 @@ impl Parser<'_> {
         let end_of_phase = SimTime::ZERO + duration;
         let mut generator = FaultGenerator::new(SimTime::ZERO, end_of_phase);
         let time = |text: &Option<crate::file::Text>, default: SimTime| {
-            text.as_ref().map_or(Ok(default), |t| self.time(t))
+            text.as_ref().map_or(Ok(default), |t| self.source.time(t))
         };
         generator.start = time(&table.start, SimTime::ZERO)?;
         generator.end = time(&table.end, end_of_phase)?;
         if generator.end > end_of_phase {
             let span = table.end.as_ref().map_or(0..0, Spanned::span);
             return Err(self
+                .source
                 .error(
                     span,
                     format!(
@@ -286,20 +375,20 @@ impl Parser<'_> {
             (&table.outage_max, &mut generator.outage_max),
         ] {
             if let Some(text) = text {
-                *slot = self.duration(text)?;
+                *slot = self.source.duration(text)?;
             }
         }
         if let Some(max) = &table.max_down {
-            generator.max_down = self.range(max, 0..=100, "max_down")?;
+            generator.max_down = self.source.range(max, 0..=100, "max_down")?;
         }
         generator.weights = match (&table.kinds, &table.weights) {
             (Some(_), Some(weights)) => {
-                return Err(
-                    self.error(weights.span(), "give either `kinds` or `weights`, not both")
-                );
+                return Err(self
+                    .source
+                    .error(weights.span(), "give either `kinds` or `weights`, not both"));
             }
-            (_, Some(weights)) => self.weights(weights, protocol)?,
-            (kinds, None) => self.kinds(kinds.as_ref(), protocol)?,
+            (_, Some(weights)) => self.weights(weights)?,
+            (kinds, None) => self.kinds(kinds.as_ref())?,
         };
         generator
             .validate()
@@ -313,89 +402,57 @@ impl Parser<'_> {
     fn weights(
         &self,
         weights: &Spanned<std::collections::BTreeMap<String, u32>>,
-        protocol: Protocol,
     ) -> Result<FaultWeights, InputError> {
+        let supported = self.protocol.fault_kinds();
         let mut values = [0_u32; 9];
-        for (kind, &weight) in weights.get_ref() {
-            let Some(index) = KINDS.iter().position(|k| k == kind) else {
-                return Err(self
-                    .error(weights.span(), format!("unknown fault kind \"{kind}\""))
-                    .with_help(format!("expected some of: {}", KINDS.join(", "))));
-            };
-            if protocol == Protocol::Raft
-                && matches!(kind.as_str(), "disk" | "reset_data")
-                && weight > 0
-            {
-                return Err(self.error(
-                    weights.span(),
-                    format!("{protocol} scenarios cannot draw \"{kind}\" faults"),
-                ));
-            }
-            values[index] = weight;
+        for (name, &weight) in weights.get_ref() {
+            let kind = self.kind(name, weights.span(), supported)?;
+            values[FaultKind::ALL
+                .iter()
+                .position(|k| *k == kind)
+                .expect("a kind")] = weight;
         }
-        let [
-            crash,
-            reset_data,
-            pause,
-            partition,
-            one_way,
-            isolate,
-            clog,
-            clock_skew,
-            disk,
-        ] = values;
-        Ok(FaultWeights {
-            crash,
-            reset_data,
-            pause,
-            partition,
-            one_way,
-            isolate,
-            clog,
-            clock_skew,
-            disk,
-        })
+        Ok(weights_of(values))
     }
 
-    fn kinds(
-        &self,
-        kinds: Option<&Vec<crate::file::Text>>,
-        protocol: Protocol,
-    ) -> Result<FaultWeights, InputError> {
-        // Raft replicas have no checksums: disk faults and data resets are out of scope.
-        let supported =
-            |kind: &str| protocol == Protocol::Chain || !matches!(kind, "disk" | "reset_data");
-        let mut enabled = [false; 9];
-        match kinds {
-            None => {
-                for (i, kind) in KINDS.iter().enumerate() {
-                    enabled[i] = supported(kind);
-                }
-            }
-            Some(list) => {
-                for kind in list {
-                    let Some(index) = KINDS.iter().position(|k| k == kind.get_ref()) else {
-                        return Err(self
-                            .error(
-                                kind.span(),
-                                format!("unknown fault kind \"{}\"", kind.get_ref()),
-                            )
-                            .with_help(format!("expected one of: {}", KINDS.join(", "))));
-                    };
-                    if !supported(kind.get_ref()) {
-                        return Err(self.error(
-                            kind.span(),
-                            format!(
-                                "{protocol} scenarios cannot draw \"{}\" faults",
-                                kind.get_ref()
-                            ),
-                        ));
-                    }
-                    enabled[index] = true;
-                }
-            }
+    fn kinds(&self, kinds: Option<&Vec<crate::file::Text>>) -> Result<FaultWeights, InputError> {
+        let supported = self.protocol.fault_kinds();
+        let Some(list) = kinds else {
+            return Ok(weights(supported));
+        };
+        let mut chosen = FaultKinds::NONE;
+        for name in list {
+            chosen = chosen.with(self.kind(name.get_ref(), name.span(), supported)?);
         }
-        Ok(weights(&enabled))
+        Ok(weights(chosen))
+    }
+
+    /// The fault kind `name`, if the protocol survives it.
+    fn kind(
+        &self,
+        name: &str,
+        span: Range<usize>,
+        supported: FaultKinds,
+    ) -> Result<FaultKind, InputError> {
+        let Some(kind) = FaultKind::named(name) else {
+            return Err(self
+                .source
+                .error(span, format!("unknown fault kind \"{name}\""))
+                .with_help(format!("expected some of: {}", FaultKinds::ALL.names())));
+        };
+        if !supported.contains(kind) {
+            return Err(self
+                .source
+                .error(
+                    span,
+                    format!(
+                        "the {} protocol does not claim to survive \"{name}\" faults",
+                        self.protocol.name()
+                    ),
+                )
+                .with_help(format!("its fault kinds are: {}", supported.names())));
+        }
+        Ok(kind)
     }
 }
 

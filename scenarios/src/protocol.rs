@@ -1,0 +1,518 @@
+//! The extension point: what a protocol and its implementations tell detsim, written in
+//! their own crate.
+//!
+//! A **protocol** ([`Protocol`]) is what scenario files name with `protocol = "…"`: its
+//! own tables (`[cluster]`, `[workload]`, `[[checks.final]]`, `[[checks.sometimes]]`) as
+//! serde types that reject unknown fields, what those tables mean once checked (its
+//! [`Protocol::Plan`]), its node names, its invariants and the fault kinds it claims to
+//! survive. An **implementation** ([`Implementation`]) runs a plan: it builds the cluster
+//! of a case, schedules its workload, says what liveness means once the faults are healed,
+//! and judges the final assertions. A protocol may have several implementations (your own
+//! and a third-party library's, say); a scenario runs against all of them unless it names
+//! some.
+//!
+//! Both are registered in a [`crate::Registry`], which the parser, the runner, the swarm,
+//! repro files, shrinking, test vectors, the fuzz targets and the CLI consult. Nothing in
+//! those tools knows any protocol by name: detsim's own chain and Raft are registered the
+//! same way, from outside this crate.
+//!
+//! The driver that runs every case is the same for every protocol:
+//!
+//! 1. [`Implementation::build`] makes the simulation and installs the invariants;
+//! 2. the scenario's fault timeline and random faults are scheduled, then
+//!    [`Implementation::workload`] schedules the client load;
+//! 3. the fault phase runs to the scenario's `duration`;
+//! 4. the heal phase repairs the core of the cluster (`[heal] nodes`) and
+//!    [`Implementation::liveness`] says what must follow; it must hold by the deadline;
+//! 5. [`Implementation::finals`] judges the end state and [`Implementation::facts`]
+//!    describes it for test vectors.
+//!
+//! docs/testing-your-own-protocol.md walks through a whole protocol, from an empty crate.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sim_core::{Node, NodeId, Sim, SimConfig, SimDuration, SimTime, World};
+use toml::Spanned;
+
+use crate::error::InputError;
+use crate::model::Scenario;
+use crate::parse::Source;
+
+/// A scenario table of a protocol: read from TOML (reject unknown fields with
+/// `#[serde(deny_unknown_fields)]`), written back for repro files and shrinking.
+pub trait Table: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {}
+
+impl<T: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static> Table for T {}
+
+/// A protocol, as scenario files see it. See the [module docs](self).
+pub trait Protocol: Send + Sync + Sized + 'static {
+    /// The `[cluster]` table: who runs, with which settings (its default: no table).
+    type Cluster: Table + Default;
+    /// The `[workload]` table: the client load.
+    type Workload: Table;
+    /// One `[[checks.final]]` entry: an assertion on the end state.
+    type Final: Table;
+    /// One `[[checks.sometimes]]` entry: a situation that must be reached. [`NoTable`]
+    /// if the protocol has none.
+    type Sometimes: Table;
+    /// The validated scenario: what the tables mean, ready to build a cluster from.
+    type Plan: fmt::Debug + Send + Sync + 'static;
+
+    /// Its name: `protocol = "…"` in scenario files.
+    fn name(&self) -> &str;
+
+    /// Its safety invariants by name. A scenario runs all of them unless
+    /// `[checks] invariants` picks some; [`Implementation::build`] installs them.
+    fn invariants(&self) -> &[&str];
+
+    /// The fault kinds it claims to survive. Scenario files may use only these, in the
+    /// timeline and in `[random_faults]`, and the random generator draws only these by
+    /// default. Every kind, unless the protocol says otherwise.
+    fn fault_kinds(&self) -> FaultKinds {
+        FaultKinds::ALL
+    }
+
+    /// The names `preset = "…"` accepts (the plan applies the preset).
+    fn presets(&self) -> &[&str] {
+        &[]
+    }
+
+    /// Checks the protocol's tables and returns what they mean. Errors point into the
+    /// file through [`Tables::source`]: file, line, column, and what to write instead.
+    fn plan(&self, tables: Tables<'_, Self>) -> Result<Self::Plan, InputError>;
+
+    /// The names of the plan's nodes, by [`NodeId`] (`"node-0"`, …): how scenario
+    /// files, traces and reports name them.
+    fn node_names(&self, plan: &Self::Plan) -> Vec<String>;
+
+    /// The kind of test a plan is, for test vectors (`<preset>/<protocol>/<runner>/…`),
+    /// when the protocol knows better than the scenario's faults (`"smoke"`, `"faults"`,
+    /// `"disk"`): `"adversary"` for byzantine nodes, say.
+    fn runner(&self, plan: &Self::Plan) -> Option<&str> {
+        let _ = plan;
+        None
+    }
+
+    /// How many client requests the plan's workload makes, for shrinking reports.
+    fn requests(&self, plan: &Self::Plan) -> u64 {
+        let _ = plan;
+        0
+    }
+
+    /// Smaller versions of the cluster and workload tables, for `detsim shrink`: one node
+    /// fewer, half the request rate. The shrinker tries each, keeps those that still fail
+    /// the same way, and asks again. (Removing the workload and faults, and shortening the
+    /// run, are tried for every protocol.)
+    fn shrink(
+        &self,
+        cluster: &Self::Cluster,
+        workload: Option<&Self::Workload>,
+    ) -> Vec<Smaller<Self>> {
+        let _ = (cluster, workload);
+        Vec::new()
+    }
+}
+
+/// A smaller version of a scenario's protocol tables (see [`Protocol::shrink`]).
+pub struct Smaller<P: Protocol> {
+    /// The `[cluster]` table.
+    pub cluster: P::Cluster,
+    /// The `[workload]` table, if any.
+    pub workload: Option<P::Workload>,
+}
+
+/// A protocol's tables as read from one scenario file, with what [`Protocol::plan`] needs
+/// to check them.
+pub struct Tables<'a, P: Protocol> {
+    /// The `[cluster]` table, if the file has one.
+    pub cluster: Option<Spanned<P::Cluster>>,
+    /// The `[workload]` table, if the file has one.
+    pub workload: Option<Spanned<P::Workload>>,
+    /// The `[[checks.final]]` entries.
+    pub finals: Vec<Spanned<P::Final>>,
+    /// The `[[checks.sometimes]]` entries.
+    pub sometimes: Vec<Spanned<P::Sometimes>>,
+    /// The preset the scenario builds on, one of [`Protocol::presets`].
+    pub preset: Option<&'a str>,
+    /// The length of the fault phase.
+    pub duration: SimDuration,
+    /// The file, to locate errors in it.
+    pub source: Source<'a>,
+}
+
+impl<P: Protocol> Tables<'_, P> {
+    /// The `[cluster]` table, or the protocol's default if the file has none.
+    pub fn cluster(&self) -> P::Cluster {
+        self.cluster
+            .as_ref()
+            .map_or_else(P::Cluster::default, |c| c.get_ref().clone())
+    }
+
+    /// An error about the whole `[cluster]` table (at its header, if it has one).
+    pub fn cluster_error(&self, message: impl Into<String>) -> InputError {
+        match &self.cluster {
+            Some(cluster) => self.source.error(cluster.span(), message),
+            None => InputError::new(message),
+        }
+    }
+}
+
+/// A scenario table for a protocol that has no such table: any entry is refused with a
+/// plain message. Use it as [`Protocol::Sometimes`] (or `Final`, `Workload`) when the
+/// protocol has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoTable {}
+
+impl<'de> Deserialize<'de> for NoTable {
+    fn deserialize<D: Deserializer<'de>>(_: D) -> Result<NoTable, D::Error> {
+        Err(serde::de::Error::custom(
+            "this protocol has no such table; remove the entry",
+        ))
+    }
+}
+
+impl Serialize for NoTable {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        match *self {}
+    }
+}
+
+/// One case of a plan: what every [`Implementation`] hook is told about it.
+pub struct Case<'a, P: Protocol> {
+    /// The protocol's plan.
+    pub plan: &'a P::Plan,
+    /// The whole scenario (its name, nodes, network, faults, invariants, heal phase).
+    pub scenario: &'a Scenario,
+    /// The case's seed.
+    pub seed: u64,
+}
+
+impl<P: Protocol> Case<'_, P> {
+    /// The invariants this case runs, by name (a subset of [`Protocol::invariants`]).
+    pub fn invariants(&self) -> impl Iterator<Item = &str> {
+        self.scenario.invariants.iter().map(String::as_str)
+    }
+
+    /// Does this case run the invariant called `name`?
+    pub fn checks(&self, name: &str) -> bool {
+        self.scenario.invariants.iter().any(|i| i == name)
+    }
+}
+
+/// An implementation of protocol `P`. See the [module docs](self) for when each hook runs.
+pub trait Implementation<P: Protocol>: Send + Sync + 'static {
+    /// The nodes it runs.
+    type Node: Node;
+    /// What a case keeps beside its simulation from `build` to the final checks (a
+    /// client history, a shared genesis); `()` if nothing.
+    type State: 'static;
+
+    /// Its name in scenario files, filters and reports (`"my-node"`).
+    fn name(&self) -> &str;
+
+    /// What it is, for reports: a crate and its release (`"my-node 1.2.0"`), a commit.
+    fn version(&self) -> Option<String> {
+        None
+    }
+
+    /// Why it cannot run `plan`, if it cannot (a feature this build lacks, a kind of test
+    /// it does not support). Such cases are reported as skipped, with this reason.
+    fn unsupported(&self, plan: &P::Plan) -> Option<String> {
+        let _ = plan;
+        None
+    }
+
+    /// The simulation of one case, built with `config` (its seed, network, tie-break,
+    /// limits, trace and choice settings: pass it to [`Sim::new`] unchanged), with its
+    /// nodes added and the case's invariants ([`Case::invariants`]) installed, and
+    /// whatever state the later hooks need.
+    fn build(&self, case: &Case<'_, P>, config: SimConfig) -> (Sim<Self::Node>, Self::State);
+
+    /// Schedules the client load (after the fault timeline, so that a request and a fault
+    /// at the same instant happen fault first). Nothing by default.
+    fn workload(&self, case: &Case<'_, P>, sim: &mut Sim<Self::Node>, state: &mut Self::State) {
+        let _ = (case, sim, state);
+    }
+
+    /// What must follow once the core of the cluster is healed: called at the start of
+    /// the heal phase (repairs applied) to set up any probes and return the property that
+    /// must hold no later than `heal.deadline`. `None`: no liveness check.
+    fn liveness(
+        &self,
+        case: &Case<'_, P>,
+        heal: &HealPhase,
+        sim: &mut Sim<Self::Node>,
+        state: &mut Self::State,
+    ) -> Option<Liveness<Self::Node>>;
+
+    /// Judges the plan's final assertions on the end state.
+    fn finals(
+        &self,
+        case: &Case<'_, P>,
+        world: &World<'_, Self::Node>,
+        state: &Self::State,
+    ) -> Vec<FinalCheck> {
+        let _ = (case, world, state);
+        Vec::new()
+    }
+
+    /// Facts about the end state (`"final_height" = "57"`), in words people read, that
+    /// test vectors pin besides the trace hash.
+    fn facts(
+        &self,
+        case: &Case<'_, P>,
+        world: &World<'_, Self::Node>,
+        state: &Self::State,
+    ) -> Facts {
+        let _ = (case, world, state);
+        Facts::new()
+    }
+}
+
+/// Facts about the state at the end of a case, by name.
+pub type Facts = BTreeMap<String, String>;
+
+/// The heal phase of a case, as [`Implementation::liveness`] sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealPhase {
+    /// When it started: the end of the fault phase.
+    pub at: SimTime,
+    /// When liveness must hold by.
+    pub deadline: SimTime,
+    /// How much progress the scenario demands (`[heal] progress`), in the protocol's
+    /// own terms: heights, requests.
+    pub progress: u64,
+    /// The nodes that were repaired, in id order: judge liveness on them.
+    pub core: Vec<NodeId>,
+    /// The nodes left failed or as they were (`[heal] others`).
+    pub others: Vec<NodeId>,
+}
+
+/// A predicate on the world, checked after every step.
+pub(crate) type Predicate<N> = Box<dyn FnMut(&World<'_, N>) -> bool>;
+
+/// A liveness property: must hold after some step before the heal phase's deadline.
+pub struct Liveness<N: Node> {
+    pub(crate) name: String,
+    pub(crate) property: Predicate<N>,
+}
+
+impl<N: Node> Liveness<N> {
+    /// The property `name` (`"liveness: requests complete after healing"`).
+    pub fn new(
+        name: impl Into<String>,
+        property: impl FnMut(&World<'_, N>) -> bool + 'static,
+    ) -> Liveness<N> {
+        Liveness {
+            name: name.into(),
+            property: Box::new(property),
+        }
+    }
+}
+
+impl<N: Node> fmt::Debug for Liveness<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Liveness")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// The judgement of one final assertion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinalCheck {
+    /// The assertion, as people read it (`"final height >= 50"`).
+    pub check: String,
+    /// What held, or why it did not.
+    pub outcome: Result<String, String>,
+    /// A failure is a liveness failure (too little progress), not a safety failure.
+    pub liveness: bool,
+}
+
+impl FinalCheck {
+    /// An assertion about correctness: a failure is a safety failure.
+    pub fn safety(check: impl Into<String>, outcome: Result<String, String>) -> FinalCheck {
+        FinalCheck {
+            check: check.into(),
+            outcome,
+            liveness: false,
+        }
+    }
+
+    /// An assertion about progress: a failure is a liveness failure.
+    pub fn liveness(check: impl Into<String>, outcome: Result<String, String>) -> FinalCheck {
+        FinalCheck {
+            check: check.into(),
+            outcome,
+            liveness: true,
+        }
+    }
+}
+
+/// A kind of fault, as scenario files name it in `[random_faults] kinds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// Crash and restart.
+    Crash,
+    /// Wipe a node's disk.
+    ResetData,
+    /// Pause and resume.
+    Pause,
+    /// Split the nodes into groups.
+    Partition,
+    /// Cut one direction only.
+    OneWay,
+    /// Cut every link of a node.
+    Isolate,
+    /// Hold messages (clogs, swizzles).
+    Clog,
+    /// Clock jumps and drift.
+    ClockSkew,
+    /// Lost, corrupted and failed disk operations.
+    Disk,
+}
+
+impl FaultKind {
+    /// Every kind, in the order of [`sim_core::FaultWeights`]' fields.
+    pub const ALL: [FaultKind; 9] = [
+        FaultKind::Crash,
+        FaultKind::ResetData,
+        FaultKind::Pause,
+        FaultKind::Partition,
+        FaultKind::OneWay,
+        FaultKind::Isolate,
+        FaultKind::Clog,
+        FaultKind::ClockSkew,
+        FaultKind::Disk,
+    ];
+
+    /// Its name in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Crash => "crash",
+            FaultKind::ResetData => "reset_data",
+            FaultKind::Pause => "pause",
+            FaultKind::Partition => "partition",
+            FaultKind::OneWay => "one_way",
+            FaultKind::Isolate => "isolate",
+            FaultKind::Clog => "clog",
+            FaultKind::ClockSkew => "clock_skew",
+            FaultKind::Disk => "disk",
+        }
+    }
+
+    /// The kind called `name`.
+    pub fn named(name: &str) -> Option<FaultKind> {
+        FaultKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of fault kinds: what a protocol claims to survive.
+///
+/// ```
+/// use scenarios::{FaultKind, FaultKinds};
+///
+/// // A protocol whose nodes keep no checksums survives no disk damage or wipe.
+/// let kinds = FaultKinds::ALL.without(FaultKind::Disk).without(FaultKind::ResetData);
+/// assert!(kinds.contains(FaultKind::Crash));
+/// assert!(!kinds.contains(FaultKind::Disk));
+/// assert_eq!(kinds.iter().count(), 7);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FaultKinds(u16);
+
+impl FaultKinds {
+    /// Every kind.
+    pub const ALL: FaultKinds = FaultKinds((1 << FaultKind::ALL.len()) - 1);
+    /// No kind at all.
+    pub const NONE: FaultKinds = FaultKinds(0);
+
+    /// This set and `kind`.
+    #[must_use]
+    pub fn with(self, kind: FaultKind) -> FaultKinds {
+        FaultKinds(self.0 | kind.bit())
+    }
+
+    /// This set without `kind`.
+    #[must_use]
+    pub fn without(self, kind: FaultKind) -> FaultKinds {
+        FaultKinds(self.0 & !kind.bit())
+    }
+
+    /// Is `kind` in the set?
+    pub fn contains(self, kind: FaultKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    /// The kinds in the set, in [`FaultKind::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = FaultKind> {
+        FaultKind::ALL
+            .into_iter()
+            .filter(move |&kind| self.contains(kind))
+    }
+
+    /// The names of the kinds, for messages.
+    pub fn names(self) -> String {
+        self.iter()
+            .map(FaultKind::name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Debug for FaultKinds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<FaultKind> for FaultKinds {
+    fn from_iter<I: IntoIterator<Item = FaultKind>>(kinds: I) -> FaultKinds {
+        kinds.into_iter().fold(FaultKinds::NONE, FaultKinds::with)
+    }
+}
+
+impl<P: Protocol> fmt::Debug for Smaller<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Smaller")
+            .field("cluster", &self.cluster)
+            .field("workload", &self.workload)
+            .finish()
+    }
+}
+
+impl<P: Protocol> fmt::Debug for Tables<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tables")
+            .field("cluster", &self.cluster)
+            .field("workload", &self.workload)
+            .field("finals", &self.finals)
+            .field("sometimes", &self.sometimes)
+            .field("preset", &self.preset)
+            .field("duration", &self.duration)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> fmt::Debug for Case<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Case")
+            .field("plan", self.plan)
+            .field("scenario", &self.scenario.name)
+            .field("seed", &self.seed)
+            .finish()
+    }
+}

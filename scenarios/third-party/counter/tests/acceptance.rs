@@ -1,0 +1,265 @@
+//! detsim's whole toolchain, from outside detsim, on a protocol it has never seen: the
+//! acceptance test of the extension point. Everything here goes through public APIs.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use scenarios::fuzzing::{FuzzSetup, Target, case_of, is_finding, smoke_input};
+use scenarios::repro::Repro;
+use scenarios::swarm::{Shard, SwarmPlan, run_swarm};
+use scenarios::vectors::{Vector, save_vector};
+use scenarios::{Scenario, Verdict, run_case, run_case_with};
+
+fn scenario(name: &str) -> Scenario {
+    counter::registry()
+        .load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scenarios")
+                .join(name),
+        )
+        .unwrap()
+}
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("counter-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The lowest seed of 0..300 at which the buggy twin fails, and its result.
+fn first_failure() -> (u64, scenarios::CaseResult) {
+    let buggy = scenario("buggy.toml");
+    (0..300)
+        .map(|seed| (seed, run_case(&buggy, "counter", seed)))
+        .find(|(_, result)| result.verdict.is_failure())
+        .expect("the planted bug is found within 300 seeds")
+}
+
+#[test]
+fn a_scenario_with_the_protocols_own_tables_parses() {
+    let buggy = scenario("buggy.toml");
+    assert_eq!(buggy.protocol(), "counter");
+    assert_eq!(buggy.implementations, ["counter"]);
+    assert_eq!(buggy.node_names, ["node-0", "node-1", "node-2"]);
+    let plan = buggy.plan::<counter::protocol::Counter>().unwrap();
+    assert_eq!(plan.settings.ack, counter::node::Ack::BeforeSync);
+}
+
+#[test]
+fn a_typo_in_the_protocols_own_table_is_reported_with_line_and_column() {
+    let text = "protocol = \"counter\"\nduration = \"10s\"\n\n[cluster]\nnodes = 3\nak = \"before_sync\"\n";
+    let error = counter::registry()
+        .parse(text, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("line 6, column 1: error: unknown field `ak`, expected one of"),
+        "{error}"
+    );
+    assert!(error.contains("`ack`"), "{error}");
+    let text = "protocol = \"counter\"\nduration = \"10s\"\n[cluster]\nack = \"later\"\n";
+    let error = counter::registry()
+        .parse(text, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("line 4, column 7: error: unknown ack \"later\""),
+        "{error}"
+    );
+    assert!(error.contains("help: use \"after_sync\""), "{error}");
+    let text = "protocol = \"counter\"\nduration = \"10s\"\n[workload]\nstart = \"1s\"\n";
+    let error = counter::registry()
+        .parse(text, None)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("missing field `rate`"), "{error}");
+}
+
+#[test]
+fn a_swarm_of_300_seeds_finds_the_bug_and_not_in_the_fixed_twin() {
+    let plan = SwarmPlan {
+        scenarios: vec![scenario("buggy.toml"), scenario("fixed.toml")],
+        seeds: 0..300,
+        shard: Shard::ALL,
+        implementations: None,
+    };
+    let swarm = run_swarm(&plan, &plan.cases(), 2, false, &|_| {});
+    let failures = |name: &str| {
+        swarm
+            .results
+            .iter()
+            .filter(|r| r.scenario == name && r.verdict.is_failure())
+            .collect::<Vec<_>>()
+    };
+    let buggy = failures("counter-buggy");
+    assert!(!buggy.is_empty(), "the planted bug was not found");
+    for result in &buggy {
+        assert_eq!(result.verdict, Verdict::Safety, "{}", result.summary());
+        let check = &result.violation.as_ref().unwrap().check;
+        assert_eq!(check, counter::checks::DURABLE);
+    }
+    assert_eq!(failures("counter-fixed").len(), 0, "the fixed twin failed");
+}
+
+#[test]
+fn the_saved_repro_file_replays_exactly() {
+    let (_, result) = first_failure();
+    let buggy = scenario("buggy.toml");
+    let path = scratch("repro").join("failure.toml");
+    Repro::of(&buggy, &result)
+        .write(&path, Some(&result.summary()))
+        .unwrap();
+    let repro = Repro::load(&counter::registry(), &path).unwrap();
+    let again = run_case_with(
+        &repro.scenario,
+        &repro.implementation,
+        repro.seed,
+        repro.run_options(false),
+    )
+    .0;
+    assert!(repro.matches(&again), "{}", again.summary());
+    assert_eq!(again.trace_hash, result.trace_hash);
+}
+
+#[test]
+fn shrinking_reduces_the_failure_and_keeps_it() {
+    let (_, result) = first_failure();
+    let repro = Repro::of(&scenario("buggy.toml"), &result);
+    let shrunk = scenarios::shrink::shrink(&repro, 400).unwrap();
+    assert!(
+        shrunk.after.faults < shrunk.before.faults,
+        "{} -> {}",
+        shrunk.before,
+        shrunk.after
+    );
+    assert!(
+        shrunk.after.faults <= 4,
+        "a crash and its restart suffice: {}",
+        shrunk.after
+    );
+    assert_eq!(shrunk.result.verdict, Verdict::Safety);
+    assert_eq!(
+        shrunk.result.violation.unwrap().check,
+        counter::checks::DURABLE
+    );
+    let text = shrunk.repro.to_toml(None);
+    let again = Repro::parse(&counter::registry(), &text, None).unwrap();
+    let rerun = run_case(&again.scenario, &again.implementation, again.seed);
+    assert!(again.matches(&rerun), "{}", rerun.summary());
+}
+
+#[test]
+fn a_test_vector_records_and_replays() {
+    let root = scratch("vectors");
+    let (seed, _) = first_failure();
+    let buggy = scenario("buggy.toml");
+    let dir = save_vector(
+        &root,
+        &buggy,
+        seed,
+        "regressions",
+        "lost-ack",
+        counter::BUGGY,
+    )
+    .unwrap();
+    assert!(
+        dir.ends_with("default/counter/faults/regressions/lost-ack"),
+        "{}",
+        dir.display()
+    );
+    let vector = Vector::load(&counter::registry(), &dir).unwrap();
+    let replayed = vector.replay();
+    assert_eq!(replayed.len(), 1);
+    assert_eq!(
+        replayed[0].verdict,
+        Verdict::Pass,
+        "{}",
+        replayed[0].summary()
+    );
+    assert!(vector.expected["counter"].facts.contains_key("total"));
+}
+
+#[test]
+fn a_fuzz_case_built_from_it_finds_the_bug_and_replays() {
+    let setup: FuzzSetup = counter::fuzz_setup();
+    let input = (0..2_000)
+        .map(|index| smoke_input(index, 2_048))
+        .find(|input| {
+            case_of(&setup, Target::FaultSchedule, input)
+                .is_some_and(|case| is_finding(case.run().verdict))
+        })
+        .expect("the fault_schedule target finds the planted bug");
+    let case = case_of(&setup, Target::FaultSchedule, &input).unwrap();
+    let result = case.run();
+    let repro = Repro::parse(setup.registry(), &case.repro(&result).to_toml(None), None).unwrap();
+    let again = run_case_with(
+        &repro.scenario,
+        &repro.implementation,
+        repro.seed,
+        repro.run_options(false),
+    )
+    .0;
+    assert!(repro.matches(&again), "{}", again.summary());
+}
+
+#[test]
+fn a_proptest_property_over_its_scenarios_runs() {
+    let fixed = scenario("fixed.toml");
+    let mut runner = TestRunner::new(Config {
+        cases: 8,
+        ..Config::default()
+    });
+    let strategy = (scenarios::strategy::scenario(Just(fixed)), any::<u64>());
+    runner
+        .run(&strategy, |(scenario, seed)| {
+            scenarios::strategy::check_case(&scenario, "counter", seed)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_one_call_check_passes_the_fixed_twin_and_names_the_repro_of_the_buggy_one() {
+    assert_eq!(
+        scenarios::testing::check(&scenario("fixed.toml"), 0..50),
+        50
+    );
+    let buggy = scenario("buggy.toml");
+    let failure = std::panic::catch_unwind(|| {
+        scenarios::testing::Check::new(&buggy)
+            .seeds(0..300)
+            .command("counter-sim")
+            .run()
+    })
+    .expect_err("the buggy twin fails");
+    let message = failure
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    let (seed, _) = first_failure();
+    assert!(
+        message.starts_with(&format!("scenario `counter-buggy` failed against counter at seed {seed} (of seeds 0..300): [safety]")),
+        "{message}"
+    );
+    let path = message
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("repro file: "))
+        .expect("the message names its repro file");
+    assert!(
+        path.contains("target") && path.contains("detsim-repros"),
+        "{path}"
+    );
+    assert!(
+        message.contains(&format!("replay:     counter-sim repro {path}")),
+        "{message}"
+    );
+    let repro = Repro::load(&counter::registry(), Path::new(path)).unwrap();
+    assert!(repro.matches(&run_case(
+        &repro.scenario,
+        &repro.implementation,
+        repro.seed
+    )));
+}
