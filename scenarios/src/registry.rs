@@ -4,16 +4,22 @@
 //! This is the one place where the generic [`Protocol`] and [`Implementation`] traits
 //! meet the rest of the crate, which sees names and trait objects only.
 //!
+//! A program registers what it can run once, at start-up (`Counter` and `CounterImpl`
+//! are a protocol and an implementation of your crate):
+//!
+//! ```ignore
+//! let mut registry = Registry::new();
+//! registry.protocol(Counter).implementation(CounterImpl);
 //! ```
-//! # use scenarios::Registry;
-//! # fn doc(registry: Registry) {
-//! // A program that runs scenarios registers what it can run, once:
-//! //     let mut registry = Registry::new();
-//! //     registry.protocol(MyProtocol).implementation(MyNode);
-//! // and then reads scenario files with it:
-//! let scenario = registry.parse("protocol = \"counter\"\nduration = \"10s\"\n", None);
-//! # let _ = scenario;
-//! # }
+//!
+//! and reads scenario files with it; an unknown protocol lists the registered ones:
+//!
+//! ```
+//! let registry = scenarios::Registry::new();
+//! let error = registry
+//!     .parse("protocol = \"counter\"\nduration = \"10s\"\n", None)
+//!     .unwrap_err();
+//! assert!(error.to_string().contains("unknown protocol \"counter\""), "{error}");
 //! ```
 
 use std::any::Any;
@@ -218,6 +224,15 @@ impl<P: Protocol> ProtocolEntry<P> {
             .expect("a scenario's plan comes from its own protocol")
     }
 
+    /// The case of `scenario` (one of this protocol's) with `seed`.
+    fn case<'a>(&self, scenario: &'a Scenario, seed: u64) -> Case<'a, P> {
+        Case {
+            plan: self.plan_of(scenario),
+            scenario,
+            seed,
+        }
+    }
+
     /// The protocol's tables of a scenario, read with the protocol's own types.
     fn tables(source: &str, nesting: Nesting) -> Result<ProtocolTables<P>, InputError> {
         let parsed = match nesting {
@@ -344,13 +359,8 @@ impl<P: Protocol> ErasedProtocol for ProtocolEntry<P> {
         seed: u64,
         options: &RunOptions,
     ) -> Driven {
-        let case = Case {
-            plan: self.plan_of(scenario),
-            scenario,
-            seed,
-        };
         self.implementation_named(implementation)
-            .run(&case, options)
+            .run(&self.case(scenario, seed), options)
     }
 
     fn check_determinism(
@@ -360,13 +370,8 @@ impl<P: Protocol> ErasedProtocol for ProtocolEntry<P> {
         seed: u64,
         options: &RunOptions,
     ) -> Result<u64, Box<Divergence>> {
-        let case = Case {
-            plan: self.plan_of(scenario),
-            scenario,
-            seed,
-        };
         self.implementation_named(implementation)
-            .check_determinism(&case, options)
+            .check_determinism(&self.case(scenario, seed), options)
     }
 
     fn shrink(&self, file: &ScenarioFile) -> Vec<ScenarioFile> {

@@ -11,11 +11,12 @@
 //! that replay and shrink it, so a failure found by `cargo test` continues at the command
 //! line.
 //!
-//! ```ignore
+//! ```no_run
+//! # fn registry() -> scenarios::Registry { scenarios::Registry::new() }
 //! use proptest::prelude::*;
 //! use scenarios::strategy::{check_case, scenario};
 //!
-//! let base = registry.load("tests/counter.toml".as_ref()).unwrap();
+//! let base = registry().load("tests/counter.toml".as_ref()).unwrap();
 //! proptest!(|(scenario in scenario(Just(base.clone())), seed: u64)| {
 //!     check_case(&scenario, "counter", seed)?;
 //! });

@@ -138,9 +138,16 @@ struct Session<'a> {
     fuzzing: Option<&'a FuzzSetup>,
 }
 
-/// A deterministic simulator for distributed and blockchain node software.
+/// The arguments, as clap reads them.
 #[derive(Debug, Parser)]
-#[command(name = "detsim", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "detsim",
+    version,
+    about = "A deterministic simulator for distributed and blockchain node software: \
+             run scenario swarms, replay and shrink failures, record test vectors.",
+    long_about = None,
+    propagate_version = true
+)]
 struct Args {
     #[command(subcommand)]
     command: Command,
