@@ -1,4 +1,4 @@
-//! The chain benchmark of BENCHMARKS.md: a 4-validator proof-of-stake chain with 1 s
+//! The chain benchmark of docs/performance.md: a 4-validator proof-of-stake chain with 1 s
 //! blocks and a steady transaction load, every invariant checked after every step.
 
 use std::rc::Rc;

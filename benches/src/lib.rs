@@ -1,11 +1,11 @@
-//! The workloads of `BENCHMARKS.md` (W1 ping-pong, W2 gossip, W3 timers, and the
-//! proof-of-stake chain), written as
+//! The benchmark workloads (W1 ping-pong, W2 gossip, W3 timers, and the
+//! proof-of-stake chain; see docs/performance.md), written as
 //! ordinary nodes against sim-core's public API and run by the real engine: network
 //! model, interceptor chain, check hook and trace hashing all in place, no fast path.
 //!
 //! The `detsim-bench` binary runs one workload and prints a `RESULT` line;
-//! `../shared/bench-compare` compares it with the baseline loop. The criterion
-//! benchmarks in `benches/` time the engine's pieces.
+//! `baseline-bench` runs W1–W3 on a bare event loop, and `benches/compare` compares the
+//! two. The criterion benchmarks in `benches/` time the engine's pieces.
 
 #![deny(missing_docs)]
 

@@ -1,4 +1,5 @@
-//! W1 ping-pong, W2 gossip and W3 timers, as defined in `BENCHMARKS.md`.
+//! W1 ping-pong, W2 gossip, W3 timers and W4 gossip at scale, as docs/performance.md
+//! defines them.
 //!
 //! Each workload returns a [`Report`]. The `trace` field is the benchmark's own
 //! conformance fold (`h = (h ^ x) * 0x100000001b3` over `time_ns, from, to, payload` of
@@ -218,6 +219,80 @@ pub fn timers(seed: u64, seconds: u64) -> Report {
     report(&sim, &Probe::new(), sim.stats().timers, horizon)
 }
 
+/// W4: a node of a large gossip network: every 100 ms it sends its round number to
+/// [`FANOUT`] distinct random peers.
+#[derive(Debug)]
+pub struct Spreader {
+    probe: Rc<Probe>,
+    round: u64,
+    /// The highest round heard from anyone.
+    pub heard: u64,
+}
+
+/// How many peers a W4 node sends to each round.
+pub const FANOUT: usize = 4;
+const ROUND: SimDuration = SimDuration::from_millis(100);
+
+impl Node for Spreader {
+    type Message = u64;
+    type Timer = ();
+    type Observation = ();
+
+    fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
+        ctx.set_timer(ROUND, ());
+    }
+
+    #[inline]
+    fn on_message(&mut self, ctx: &mut Context<'_, Self>, source: NodeId, payload: u64) {
+        self.probe.delivery(ctx.now(), source, ctx.id(), payload);
+        self.heard = self.heard.max(payload & u64::from(u32::MAX));
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self>, (): ()) {
+        self.round += 1;
+        let (me, others) = (ctx.id(), u64::from(ctx.node_count()) - 1);
+        let mut peers = [NodeId(0); FANOUT];
+        let mut chosen = 0;
+        while chosen < FANOUT.min(others as usize) {
+            let pick = ctx.rng().below(others) as u32;
+            let peer = NodeId(if pick >= me.0 { pick + 1 } else { pick });
+            if !peers[..chosen].contains(&peer) {
+                peers[chosen] = peer;
+                chosen += 1;
+            }
+        }
+        let payload = (u64::from(me.0) << 32) | self.round;
+        for &peer in &peers[..chosen] {
+            ctx.send(peer, payload);
+        }
+        ctx.set_timer(ROUND, ());
+    }
+}
+
+/// Runs W4: `nodes` spreaders (at least 2) for 20 s of virtual time, latency uniform in
+/// 1–10 ms.
+pub fn gossip_at_scale(seed: u64, nodes: u32) -> Report {
+    assert!(nodes >= 2, "W4 needs two nodes");
+    let probe = Probe::new();
+    let latency = Latency::Uniform {
+        min: SimDuration::from_millis(1),
+        max: SimDuration::from_millis(10),
+    };
+    let mut sim = Sim::new(config(seed, latency));
+    for _ in 0..nodes {
+        let probe = Rc::clone(&probe);
+        sim.add_node(move |_| Spreader {
+            probe: Rc::clone(&probe),
+            round: 0,
+            heard: 0,
+        });
+    }
+    let horizon = SimTime::from_secs(20);
+    sim.run_to(horizon)
+        .expect("W4 has no checks and stays in limits");
+    report(&sim, &probe, sim.stats().timers, horizon)
+}
+
 fn report<N: Node>(sim: &Sim<N>, probe: &Probe, timers: u64, virtual_time: SimTime) -> Report {
     Report {
         delivered: probe.delivered.get(),
@@ -234,7 +309,7 @@ mod tests {
 
     #[test]
     fn ping_pong_matches_the_conformance_trace() {
-        // BENCHMARKS.md: every delivery is exactly 1 ms apart, so any correct engine
+        // docs/performance.md: every delivery is exactly 1 ms apart, so any correct engine
         // folds to this value for `w1 1 1000000`; a shorter run must agree with a
         // direct computation of the same fold.
         let report = ping_pong(1, 1_000);
@@ -257,6 +332,23 @@ mod tests {
         assert!((10_000..13_500).contains(&first.delivered), "{first:?}");
         assert_eq!(first, gossip(1, 2));
         assert_ne!(first.trace, gossip(2, 2).trace);
+    }
+
+    #[test]
+    fn gossip_at_scale_sends_four_messages_a_node_a_round() {
+        let report = gossip_at_scale(1, 64);
+        // 64 nodes, 199 rounds that end inside 20 s (the 200th fires at 20 s, and its
+        // messages arrive after the horizon), 4 messages a round.
+        assert_eq!(report.timers, 64 * 200);
+        assert_eq!(report.delivered, 64 * 199 * 4);
+        assert_eq!(
+            report,
+            gossip_at_scale(1, 64),
+            "the same seed, the same run"
+        );
+        // Golden: the engine before link state became sparse folded W4 to this value (for
+        // 64 nodes and for 700, sparse now, alike); a change of behaviour changes it.
+        assert_eq!(report.trace, 0x362d_f9be_c13e_2f36);
     }
 
     #[test]

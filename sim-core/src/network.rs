@@ -17,6 +17,9 @@
 //!   when the clog ends (FoundationDB's "clogging": nothing is lost, everything is late).
 //!
 //! Every one of these outcomes is counted in [`NetworkStats`].
+//!
+//! Per-link state costs memory only for links that need it (see `links.rs`): a cluster
+//! of ten thousand nodes does not hold a hundred million links.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +30,10 @@ use crate::node::NodeId;
 use crate::rng::{Chance, SimRng};
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{EdgeChange, Partition, Topology, TopologySpec};
+
+mod links;
+
+use links::{CLOGGED, CUT, LinkState, LinkTable};
 
 /// How one directed link behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,21 +134,6 @@ pub struct NetworkStats {
     pub held_by_clog: u64,
 }
 
-/// The link is cut by a partition (mirrors the topology graph).
-const CUT: u8 = 1;
-/// The link itself is clogged.
-const CLOGGED: u8 = 2;
-
-/// The per-link state the hot path needs.
-#[derive(Clone, Copy, Debug, Default)]
-struct LinkState {
-    last_delivery: SimTime,
-    in_flight: u32,
-    config: u16,
-    /// `CUT | CLOGGED` bits: zero on a healthy link.
-    blocked: u8,
-}
-
 /// A link config and whether it is *plain*: no loss, duplication, reordering or FIFO,
 /// so that sending needs only a latency draw.
 #[derive(Clone, Debug)]
@@ -198,9 +190,8 @@ pub(crate) struct Network {
     pub(crate) topology: Topology,
     settings: Vec<Settings>,
     overrides: BTreeMap<(NodeId, NodeId), u16>,
-    /// Link state, `source * stride + target`; allocated on the first send.
-    links: Vec<LinkState>,
-    stride: usize,
+    /// Per-link state; made on the first send.
+    links: LinkTable,
     clogged_nodes: Vec<bool>,
     /// Clogged nodes plus clogged links: zero means nothing is clogged anywhere.
     clogs: usize,
@@ -210,12 +201,15 @@ pub(crate) struct Network {
 
 impl Network {
     pub(crate) fn new(config: &NetworkConfig, rng: SimRng) -> Network {
+        Network::with_links(config, rng, LinkTable::new())
+    }
+
+    fn with_links(config: &NetworkConfig, rng: SimRng, links: LinkTable) -> Network {
         let mut network = Network {
             topology: Topology::new(config.topology.clone()),
             settings: vec![Settings::new(config.default_link.clone())],
             overrides: BTreeMap::new(),
-            links: Vec::new(),
-            stride: 0,
+            links,
             clogged_nodes: Vec::new(),
             clogs: 0,
             rng,
@@ -230,37 +224,19 @@ impl Network {
     pub(crate) fn add_node(&mut self) -> NodeId {
         let node = self.topology.add_node();
         self.clogged_nodes.push(false);
-        if !self.links.is_empty() {
-            self.rebuild_links();
+        if self.links.is_made() {
+            self.make_links();
         }
         node
     }
 
-    /// (Re)allocates the link table for the current node count, keeping link state.
+    /// (Re)makes the link table for the current node count, keeping link state.
     #[cold]
-    fn rebuild_links(&mut self) {
-        let nodes = self.topology.node_count();
-        let mut links = vec![LinkState::default(); nodes * nodes];
-        for source in 0..nodes {
-            for target in 0..nodes {
-                let (s, t) = (NodeId(source as u32), NodeId(target as u32));
-                let mut link = if source < self.stride && target < self.stride {
-                    self.links[source * self.stride + target]
-                } else {
-                    LinkState::default()
-                };
-                link.config = self.overrides.get(&(s, t)).copied().unwrap_or(0);
-                link.blocked = (link.blocked & CLOGGED)
-                    | if self.topology.connected(s, t) {
-                        0
-                    } else {
-                        CUT
-                    };
-                links[source * nodes + target] = link;
-            }
-        }
-        self.links = links;
-        self.stride = nodes;
+    fn make_links(&mut self) {
+        let (topology, overrides) = (&self.topology, &self.overrides);
+        self.links.resize(topology.node_count(), |source, target| {
+            fresh(topology, overrides, source, target)
+        });
     }
 
     /// Replaces the settings of one directed link.
@@ -274,25 +250,21 @@ impl Network {
         };
         let index = u16::try_from(index).expect("more than 65,535 distinct link configs");
         self.overrides.insert((source, target), index);
-        if !self.links.is_empty() {
-            let at = self.index(source, target);
-            self.links[at].config = index;
+        if let Some(link) = self.links.get_mut(source, target) {
+            link.config = index;
         }
     }
 
-    #[inline]
-    fn index(&self, source: NodeId, target: NodeId) -> usize {
-        source.index() * self.stride + target.index()
-    }
-
-    /// The link's state, allocating the table on first use.
+    /// The link's state, made fresh if it has none (and the table on first use).
     #[inline]
     fn link(&mut self, source: NodeId, target: NodeId) -> &mut LinkState {
-        if self.links.is_empty() {
-            self.rebuild_links();
+        if !self.links.is_made() {
+            self.make_links();
         }
-        let at = self.index(source, target);
-        &mut self.links[at]
+        let (topology, overrides) = (&self.topology, &self.overrides);
+        self.links.open(source, target, || {
+            fresh(topology, overrides, source, target)
+        })
     }
 
     /// Decides the fate of a message sent now from `source` to `target`, with
@@ -309,12 +281,11 @@ impl Network {
         if source == target {
             return Arrivals::one(now + extra_delay);
         }
-        let mut at = self.index(source, target);
-        if at >= self.links.len() {
-            self.rebuild_links(); // the first send of the run (cold)
-            at = self.index(source, target);
-        }
-        let link = &mut self.links[at];
+        let Some(link) = self.links.dense_mut(source, target) else {
+            return self.route_elsewhere(now, source, target, extra_delay);
+        };
+        // What `send_plain` does, written out: returning its `Option` here costs W1 a
+        // few percent.
         let settings = &self.settings[usize::from(link.config)];
         if link.blocked & CUT != 0 {
             self.stats.dropped_partition += 1;
@@ -330,6 +301,33 @@ impl Network {
         link.in_flight += 1;
         let delay = settings.config.latency.sample(&mut self.rng);
         Arrivals::one(now + delay + extra_delay)
+    }
+
+    /// [`Network::route`] when the link is not in the dense table: the first message of
+    /// the run, or any message of a large cluster.
+    #[inline(never)]
+    fn route_elsewhere(
+        &mut self,
+        now: SimTime,
+        source: NodeId,
+        target: NodeId,
+        extra_delay: SimDuration,
+    ) -> Arrivals {
+        if !self.links.is_made() {
+            self.make_links();
+        }
+        let (topology, overrides) = (&self.topology, &self.overrides);
+        let link = self.links.open(source, target, || {
+            fresh(topology, overrides, source, target)
+        });
+        let sent = send_plain(
+            link,
+            &self.settings,
+            &mut self.rng,
+            &mut self.stats,
+            now + extra_delay,
+        );
+        sent.unwrap_or_else(|| self.route_faulty(now, source, target, extra_delay))
     }
 
     /// [`Network::route`] for links with loss, duplication, reordering or FIFO order.
@@ -366,8 +364,10 @@ impl Network {
         target: NodeId,
         extra_delay: SimDuration,
     ) -> Option<SimTime> {
-        let at = self.index(source, target);
-        let link = &mut self.links[at];
+        let link = self
+            .links
+            .get_mut(source, target)
+            .expect("route opened the link");
         let config = &self.settings[usize::from(link.config)].config;
         if link.in_flight >= config.queue_capacity {
             self.stats.dropped_overflow += 1;
@@ -396,9 +396,11 @@ impl Network {
         if source == target {
             return Arrival::Deliver;
         }
-        let at = self.index(source, target);
-        let link = &mut self.links[at];
-        if link.blocked != 0 || self.clogs > 0 {
+        let clogs = self.clogs;
+        let Some(link) = self.links.dense_mut(source, target) else {
+            return self.arrive_blocked(source, target);
+        };
+        if link.blocked != 0 || clogs > 0 {
             return self.arrive_blocked(source, target);
         }
         debug_assert!(link.in_flight > 0, "a delivery that was never sent");
@@ -406,21 +408,23 @@ impl Network {
         Arrival::Deliver
     }
 
-    #[cold]
+    /// [`Network::arrive`] when the link is cut or clogged, something is clogged
+    /// somewhere, or the link is not in the dense table (a large cluster).
     #[inline(never)]
     fn arrive_blocked(&mut self, source: NodeId, target: NodeId) -> Arrival {
         if self.is_clogged(source, target) {
             self.stats.held_by_clog += 1;
             return Arrival::Clogged;
         }
-        let at = self.index(source, target);
-        let link = &mut self.links[at];
-        link.in_flight -= 1;
-        if link.blocked & CUT == 0 {
-            Arrival::Deliver
-        } else {
+        let settings = &self.settings;
+        let landed = self.links.land(source, target, |config| {
+            settings[usize::from(config)].config.fifo
+        });
+        if landed.blocked & CUT != 0 {
             self.stats.dropped_partition += 1;
             Arrival::Cut
+        } else {
+            Arrival::Deliver
         }
     }
 
@@ -429,18 +433,19 @@ impl Network {
         if self.clogs == 0 || source == target {
             return false;
         }
-        let link_clogged =
-            !self.links.is_empty() && self.links[self.index(source, target)].blocked & CLOGGED != 0;
+        let link_clogged = self
+            .links
+            .get(source, target)
+            .is_some_and(|link| link.blocked & CLOGGED != 0);
         link_clogged || self.clogged_nodes[source.index()] || self.clogged_nodes[target.index()]
     }
 
     /// Messages currently in flight on a link.
     #[cfg(test)]
     pub(crate) fn in_flight(&self, source: NodeId, target: NodeId) -> u32 {
-        if self.links.is_empty() {
-            return 0;
-        }
-        self.links[self.index(source, target)].in_flight
+        self.links
+            .get(source, target)
+            .map_or(0, |link| link.in_flight)
     }
 
     pub(crate) fn clog_node(&mut self, node: NodeId, clogged: bool) {
@@ -470,22 +475,24 @@ impl Network {
     /// Removes every clog of nodes and links.
     pub(crate) fn unclog_all(&mut self) {
         self.clogged_nodes.iter_mut().for_each(|flag| *flag = false);
-        self.links
-            .iter_mut()
-            .for_each(|link| link.blocked &= !CLOGGED);
+        self.links.for_each_mut(|link| link.blocked &= !CLOGGED);
         self.clogs = 0;
     }
 
     /// Applies topology changes to the link table's `CUT` bits.
     fn mirror(&mut self, changes: Vec<EdgeChange>) -> Vec<EdgeChange> {
-        if !self.links.is_empty() {
-            for &(source, target, up) in &changes {
-                let at = self.index(source, target);
-                if up {
-                    self.links[at].blocked &= !CUT;
-                } else {
-                    self.links[at].blocked |= CUT;
-                }
+        for &(source, target, up) in &changes {
+            let Some(link) = self.links.get_mut(source, target) else {
+                continue; // a link without state is fresh: it reads the topology when made
+            };
+            if up {
+                link.blocked &= !CUT;
+            } else {
+                link.blocked |= CUT;
+            }
+            if up {
+                let fifo = self.settings[usize::from(link.config)].config.fifo;
+                self.links.release(source, target, fifo);
             }
         }
         changes
@@ -507,6 +514,56 @@ impl Network {
     pub(crate) fn heal_node(&mut self, node: NodeId) -> Vec<EdgeChange> {
         let changes = self.topology.heal_node(node);
         self.mirror(changes)
+    }
+}
+
+/// Puts a message on a link whose settings are plain (no loss, duplication, reordering or
+/// FIFO order): checks the cut and the queue, draws the latency. `None` if the link's
+/// settings are not plain, for [`Network::route_faulty`]. (The dense path of
+/// [`Network::route`] does the same in line.)
+fn send_plain(
+    link: &mut LinkState,
+    settings: &[Settings],
+    rng: &mut SimRng,
+    stats: &mut NetworkStats,
+    departure: SimTime,
+) -> Option<Arrivals> {
+    let settings = &settings[usize::from(link.config)];
+    if link.blocked & CUT != 0 {
+        stats.dropped_partition += 1;
+        return Some(Arrivals::NONE);
+    }
+    if !settings.plain {
+        return None;
+    }
+    if link.in_flight >= settings.config.queue_capacity {
+        stats.dropped_overflow += 1;
+        return Some(Arrivals::NONE);
+    }
+    link.in_flight += 1;
+    let delay = settings.config.latency.sample(rng);
+    Some(Arrivals::one(departure + delay))
+}
+
+/// The state of a link that has none: its settings, and cut if the topology says so.
+fn fresh(
+    topology: &Topology,
+    overrides: &BTreeMap<(NodeId, NodeId), u16>,
+    source: NodeId,
+    target: NodeId,
+) -> LinkState {
+    LinkState {
+        config: if overrides.is_empty() {
+            0
+        } else {
+            overrides.get(&(source, target)).copied().unwrap_or(0)
+        },
+        blocked: if topology.connected(source, target) {
+            0
+        } else {
+            CUT
+        },
+        ..LinkState::default()
     }
 }
 
@@ -697,5 +754,151 @@ mod tests {
             net.route(now, B, A, SimDuration::ZERO).first,
             Some(SimTime::from_millis(1))
         );
+    }
+
+    /// One step of the dense-versus-sparse comparison.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Send(u32, u32),
+        Arrive,
+        Partition(Partition),
+        Heal,
+        HealNode(u32),
+        Clog(u32, bool),
+        ClogLink(u32, u32, bool),
+        UnclogAll,
+        SlowLink(u32, u32),
+    }
+
+    fn op(n: u32) -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let node = move || (0..n).prop_map(NodeId);
+        prop_oneof![
+            6 => (0..n, 0..n).prop_map(|(a, b)| Op::Send(a, b)),
+            6 => Just(Op::Arrive),
+            1 => prop::collection::vec(prop::collection::vec(node(), 1..3), 1..3)
+                .prop_map(|g| Op::Partition(Partition::Groups(g))),
+            1 => node().prop_map(|x| Op::Partition(Partition::Isolate(x))),
+            1 => (node(), node()).prop_map(|(a, b)| Op::Partition(Partition::OneWay { from: vec![a], to: vec![b] })),
+            1 => Just(Op::Heal),
+            1 => (0..n).prop_map(Op::HealNode),
+            1 => (0..n, any::<bool>()).prop_map(|(x, c)| Op::Clog(x, c)),
+            1 => (0..n, 0..n, any::<bool>()).prop_map(|(a, b, c)| Op::ClogLink(a, b, c)),
+            1 => Just(Op::UnclogAll),
+            1 => (0..n, 0..n).prop_map(|(a, b)| Op::SlowLink(a, b)),
+        ]
+    }
+
+    /// Applies `op` to `net`, with the messages in flight in `pending`; returns what the
+    /// network answered, for comparison.
+    fn apply(net: &mut Network, pending: &mut Vec<(SimTime, NodeId, NodeId)>, op: &Op) -> String {
+        let now = pending.iter().map(|p| p.0).min().unwrap_or(SimTime::ZERO);
+        match op {
+            Op::Send(a, b) => {
+                let arrivals = net.route(now, NodeId(*a), NodeId(*b), SimDuration::ZERO);
+                for at in [arrivals.first, arrivals.second].into_iter().flatten() {
+                    pending.push((at, NodeId(*a), NodeId(*b)));
+                }
+                format!("{arrivals:?}")
+            }
+            Op::Arrive => {
+                let Some(first) = (0..pending.len()).min_by_key(|&i| pending[i].0) else {
+                    return "nothing in flight".to_string();
+                };
+                let (_, a, b) = pending.remove(first);
+                format!("{:?}", net.arrive(a, b))
+            }
+            Op::Partition(p) => format!("{:?}", net.partition(p)),
+            Op::Heal => format!("{:?}", net.heal()),
+            Op::HealNode(x) => format!("{:?}", net.heal_node(NodeId(*x))),
+            Op::Clog(x, clogged) => {
+                net.clog_node(NodeId(*x), *clogged);
+                String::new()
+            }
+            Op::ClogLink(a, b, clogged) => {
+                if a != b {
+                    net.clog_link(NodeId(*a), NodeId(*b), *clogged);
+                }
+                String::new()
+            }
+            Op::UnclogAll => {
+                net.unclog_all();
+                String::new()
+            }
+            Op::SlowLink(a, b) => {
+                let slow = LinkConfig {
+                    fifo: true,
+                    queue_capacity: 2,
+                    ..LinkConfig::with_latency(Latency::Constant(SimDuration::from_millis(7)))
+                };
+                net.set_link(NodeId(*a), NodeId(*b), slow);
+                String::new()
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A sparse link table and a dense one give every message the same fate and count
+        /// the same, through any sequence of sends, deliveries, partitions, clogs and link
+        /// changes.
+        #[test]
+        fn sparse_and_dense_link_tables_run_alike(ops in proptest::collection::vec(op(6), 0..120)) {
+            let link = LinkConfig {
+                latency: Latency::Uniform { min: SimDuration::from_millis(1), max: SimDuration::from_millis(9) },
+                loss: Chance::percent(10),
+                duplicate: Chance::percent(10),
+                queue_capacity: 3,
+                ..LinkConfig::default()
+            };
+            let config = NetworkConfig { default_link: link, ..NetworkConfig::default() };
+            let rng = || SimRng::new(7, "network");
+            let mut dense = Network::with_links(&config, rng(), LinkTable::new());
+            let mut sparse = Network::with_links(&config, rng(), LinkTable::with_dense_limit(0));
+            for _ in 0..6 {
+                dense.add_node();
+                sparse.add_node();
+            }
+            let (mut in_dense, mut in_sparse) = (Vec::new(), Vec::new());
+            for op in &ops {
+                let a = apply(&mut dense, &mut in_dense, op);
+                let b = apply(&mut sparse, &mut in_sparse, op);
+                proptest::prop_assert_eq!(a, b, "{:?}", op);
+                proptest::prop_assert_eq!(&dense.stats, &sparse.stats);
+            }
+            for a in 0..6 {
+                for b in 0..6 {
+                    let (a, b) = (NodeId(a), NodeId(b));
+                    proptest::prop_assert_eq!(dense.in_flight(a, b), sparse.in_flight(a, b));
+                    proptest::prop_assert_eq!(dense.is_clogged(a, b), sparse.is_clogged(a, b));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_sparse_table_keeps_only_the_links_that_carry_messages() {
+        let config = NetworkConfig::default();
+        let mut net = Network::with_links(
+            &config,
+            SimRng::new(1, "network"),
+            LinkTable::with_dense_limit(0),
+        );
+        for _ in 0..1_000 {
+            net.add_node();
+        }
+        for target in 1..1_000 {
+            net.route(SimTime::ZERO, A, NodeId(target), SimDuration::ZERO);
+        }
+        assert_eq!(net.links.stored(), 999, "one state per link in use");
+        for target in 1..1_000 {
+            assert_eq!(net.arrive(A, NodeId(target)), Arrival::Deliver);
+        }
+        assert_eq!(
+            net.links.stored(),
+            0,
+            "delivered links are fresh again, and forgotten"
+        );
+        net.clog_link(A, B, true);
+        assert_eq!(net.links.stored(), 1, "a clogged link keeps its state");
     }
 }

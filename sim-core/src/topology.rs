@@ -1,28 +1,33 @@
 //! The topology graph: which node can send to which, and the partitions that cut it.
 //!
-//! The topology is a directed graph (a petgraph `MatrixGraph`, so that "may `a` send to
-//! `b`?" is one lookup on the hot path). The *base* graph is what the scenario
-//! configured: a full mesh by default, or an explicit set of links. Partitions cut
-//! directed edges of the *current* graph; healing restores edges of the base graph,
-//! never more. Because edges are directed, one-way and asymmetric partitions are just
-//! cuts in one direction.
+//! The *base* graph is what the scenario configured: a full mesh by default, or an
+//! explicit set of directed links (a petgraph `GraphMap`). Partitions cut directed edges
+//! of the *current* graph; healing restores edges of the base graph, never more. Because
+//! edges are directed, one-way and asymmetric partitions are just cuts in one direction.
 //!
-//! Every operation reports the directed edges whose state changed, so that the engine
-//! can tell the nodes at the sending end that a link went down or came back up.
+//! Memory grows with the nodes and the cut links, never with the square of the nodes: a
+//! full mesh is implicit, and the current graph is the base minus an ordered set of cut
+//! links. (A partition that cuts most pairs of a large cluster costs what it cuts.)
+//!
+//! Every operation reports the directed edges whose state changed, in a fixed order, so
+//! that the engine can tell the nodes at the sending end that a link went down or came
+//! back up.
 
+use std::collections::BTreeSet;
 use std::hash::{BuildHasherDefault, DefaultHasher};
 
 use petgraph::Directed;
 use petgraph::algo::has_path_connecting;
-use petgraph::graph::NodeIndex;
-use petgraph::matrix_graph::MatrixGraph;
+use petgraph::graphmap::GraphMap;
+use petgraph::visit::EdgeFiltered;
 use serde::{Deserialize, Serialize};
 
 use crate::node::NodeId;
 
 /// A fixed hasher for petgraph's internal id storage: no OS-seeded state anywhere.
 type FixedHasher = BuildHasherDefault<DefaultHasher>;
-type Graph = MatrixGraph<(), (), FixedHasher, Directed, Option<()>, u32>;
+/// Explicit base links; iteration follows insertion order, whatever the hasher.
+type Links = GraphMap<u32, (), Directed, FixedHasher>;
 
 /// Which links exist before any partition.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,8 +71,13 @@ pub type EdgeChange = (NodeId, NodeId, bool);
 #[derive(Clone)]
 pub struct Topology {
     spec: TopologySpec,
-    base: Graph,
-    current: Graph,
+    nodes: u32,
+    /// The base links of a [`TopologySpec::Links`] topology; `None` for a full mesh.
+    base: Option<Links>,
+    /// Base links a partition has cut, as `(source, target)`.
+    cut: BTreeSet<(NodeId, NodeId)>,
+    /// The same links as `(target, source)`, to find the cuts into a node.
+    cut_into: BTreeSet<(NodeId, NodeId)>,
 }
 
 impl std::fmt::Debug for Topology {
@@ -80,44 +90,38 @@ impl std::fmt::Debug for Topology {
     }
 }
 
-fn index(node: NodeId) -> NodeIndex<u32> {
-    NodeIndex::new(node.index())
-}
-
 impl Topology {
     /// An empty topology that will connect nodes as `spec` says when they are added.
     pub fn new(spec: TopologySpec) -> Topology {
+        let base = match &spec {
+            TopologySpec::FullMesh => None,
+            TopologySpec::Links(_) => Some(Links::default()),
+        };
         Topology {
             spec,
-            base: Graph::default(),
-            current: Graph::default(),
+            nodes: 0,
+            base,
+            cut: BTreeSet::new(),
+            cut_into: BTreeSet::new(),
         }
     }
 
     /// The number of nodes.
     pub fn node_count(&self) -> usize {
-        self.base.node_count()
+        self.nodes as usize
     }
 
     /// Adds the next node and the base links it takes part in.
     pub(crate) fn add_node(&mut self) -> NodeId {
-        let added = self.base.add_node(());
-        let again = self.current.add_node(());
-        debug_assert_eq!(added, again);
-        let node = NodeId(added.index() as u32);
-        let links: Vec<(NodeId, NodeId)> = match &self.spec {
-            TopologySpec::FullMesh => (0..node.0)
-                .flat_map(|other| [(NodeId(other), node), (node, NodeId(other))])
-                .collect(),
-            TopologySpec::Links(links) => links
-                .iter()
-                .copied()
-                .filter(|&(a, b)| a != b && a.max(b) == node)
-                .collect(),
-        };
-        for (source, target) in links {
-            self.base.update_edge(index(source), index(target), ());
-            self.current.update_edge(index(source), index(target), ());
+        let node = NodeId(self.nodes);
+        self.nodes += 1;
+        if let (Some(base), TopologySpec::Links(links)) = (&mut self.base, &self.spec) {
+            base.add_node(node.0);
+            for &(source, target) in links {
+                if source != target && source.max(target) == node {
+                    base.add_edge(source.0, target.0, ());
+                }
+            }
         }
         node
     }
@@ -125,61 +129,104 @@ impl Topology {
     /// May `source` send to `target` right now? A node can always reach itself.
     #[inline]
     pub fn connected(&self, source: NodeId, target: NodeId) -> bool {
-        source == target || self.current.has_edge(index(source), index(target))
+        source == target
+            || (self.in_base(source, target)
+                && (self.cut.is_empty() || !self.cut.contains(&(source, target))))
     }
 
     /// Does the base topology (before partitions) have this link?
     pub fn in_base(&self, source: NodeId, target: NodeId) -> bool {
-        source == target || self.base.has_edge(index(source), index(target))
+        if source == target {
+            return true;
+        }
+        match &self.base {
+            None => source.0 < self.nodes && target.0 < self.nodes,
+            Some(base) => base.contains_edge(source.0, target.0),
+        }
+    }
+
+    /// Has a partition cut any link at all?
+    pub fn is_whole(&self) -> bool {
+        self.cut.is_empty()
     }
 
     /// Is there a path of current links from `source` to `target` (through other nodes)?
     pub fn can_reach(&self, source: NodeId, target: NodeId) -> bool {
-        has_path_connecting(&self.current, index(source), index(target), None)
+        if source == target {
+            return true;
+        }
+        match &self.base {
+            Some(base) => {
+                let current = EdgeFiltered::from_fn(base, |(a, b, _): (u32, u32, &())| {
+                    !self.cut.contains(&(NodeId(a), NodeId(b)))
+                });
+                has_path_connecting(&current, source.0, target.0, None)
+            }
+            None => self.mesh_can_reach(source, target),
+        }
     }
 
-    /// Every directed link that the base topology has but a partition has cut.
+    /// [`Topology::can_reach`] on a full mesh, by a search that visits each node once and
+    /// looks at each cut link once: from a node, every unvisited node is reachable but
+    /// those it is cut from.
+    fn mesh_can_reach(&self, source: NodeId, target: NodeId) -> bool {
+        let mut unvisited: BTreeSet<NodeId> = (0..self.nodes).map(NodeId).collect();
+        unvisited.remove(&source);
+        let mut frontier = vec![source];
+        while let Some(node) = frontier.pop() {
+            let blocked: BTreeSet<NodeId> = self
+                .cut
+                .range((node, NodeId(0))..=(node, NodeId(u32::MAX)))
+                .map(|&(_, b)| b)
+                .collect();
+            let reached: Vec<NodeId> = unvisited.difference(&blocked).copied().collect();
+            for next in reached {
+                if next == target {
+                    return true;
+                }
+                unvisited.remove(&next);
+                frontier.push(next);
+            }
+        }
+        false
+    }
+
+    /// Every directed link that the base topology has but a partition has cut, in
+    /// `(source, target)` order.
     pub fn cut_links(&self) -> Vec<(NodeId, NodeId)> {
-        let n = self.node_count() as u32;
-        let pairs = (0..n).flat_map(|a| (0..n).map(move |b| (NodeId(a), NodeId(b))));
-        pairs
-            .filter(|&(a, b)| a != b && self.in_base(a, b) && !self.connected(a, b))
-            .collect()
+        self.cut.iter().copied().collect()
     }
 
     fn set(&mut self, source: NodeId, target: NodeId, up: bool, changes: &mut Vec<EdgeChange>) {
         if source == target || !self.in_base(source, target) {
             return;
         }
-        let (a, b) = (index(source), index(target));
-        let was_up = self.current.has_edge(a, b);
-        if was_up == up {
-            return;
-        }
-        if up {
-            self.current.add_edge(a, b, ());
+        let flipped = if up {
+            self.cut.remove(&(source, target))
         } else {
-            self.current.remove_edge(a, b);
+            self.cut.insert((source, target))
+        };
+        if flipped {
+            if up {
+                self.cut_into.remove(&(target, source));
+            } else {
+                self.cut_into.insert((target, source));
+            }
+            changes.push((source, target, up));
         }
-        changes.push((source, target, up));
     }
 
-    /// Applies a partition on top of the current cuts; returns the edges it cut.
+    fn all(&self) -> impl Iterator<Item = NodeId> + use<> {
+        (0..self.nodes).map(NodeId)
+    }
+
+    /// Applies a partition on top of the current cuts; returns the edges it cut, in
+    /// `(source, target)` order for groups and isolation, and in the order the
+    /// partition lists them for one-way cuts.
     pub fn partition(&mut self, partition: &Partition) -> Vec<EdgeChange> {
         let mut changes = Vec::new();
-        let n = self.node_count() as u32;
-        let all = || (0..n).map(NodeId);
         match partition {
-            Partition::Groups(groups) => {
-                let group_of = |node: NodeId| groups.iter().position(|g| g.contains(&node));
-                for a in all() {
-                    for b in all() {
-                        if group_of(a) != group_of(b) {
-                            self.set(a, b, false, &mut changes);
-                        }
-                    }
-                }
-            }
+            Partition::Groups(groups) => self.split(groups, &mut changes),
             Partition::OneWay { from, to } => {
                 for &a in from {
                     for &b in to {
@@ -188,7 +235,7 @@ impl Topology {
                 }
             }
             Partition::Isolate(node) => {
-                for other in all() {
+                for other in self.all() {
                     self.set(*node, other, false, &mut changes);
                     self.set(other, *node, false, &mut changes);
                 }
@@ -198,22 +245,58 @@ impl Topology {
         changes
     }
 
-    /// Restores every base link; returns the edges that came back.
-    pub fn heal(&mut self) -> Vec<EdgeChange> {
-        let mut changes = Vec::new();
-        let n = self.node_count() as u32;
-        for a in (0..n).map(NodeId) {
-            for b in (0..n).map(NodeId) {
-                self.set(a, b, true, &mut changes);
+    /// Cuts every link between nodes of different groups (the unlisted nodes being one
+    /// more group), in `(source, target)` order. Between two unlisted nodes nothing is
+    /// cut, so an unlisted source only looks at the listed targets: the cost is the
+    /// listed nodes times all nodes, not all pairs.
+    fn split(&mut self, groups: &[Vec<NodeId>], changes: &mut Vec<EdgeChange>) {
+        let group_of = |node: NodeId| groups.iter().position(|g| g.contains(&node));
+        let listed: BTreeSet<NodeId> = groups.iter().flatten().copied().collect();
+        let labels: Vec<(NodeId, Option<usize>)> =
+            listed.iter().map(|&n| (n, group_of(n))).collect();
+        let label = |node: NodeId| {
+            labels
+                .binary_search_by_key(&node, |&(n, _)| n)
+                .ok()
+                .and_then(|at| labels[at].1)
+        };
+        for a in self.all() {
+            let group = label(a);
+            if group.is_none() {
+                for &(b, other) in &labels {
+                    if other.is_some() {
+                        self.set(a, b, false, changes);
+                    }
+                }
+            } else {
+                for b in self.all() {
+                    if label(b) != group {
+                        self.set(a, b, false, changes);
+                    }
+                }
             }
         }
+    }
+
+    /// Restores every base link; returns the edges that came back, in `(source, target)`
+    /// order.
+    pub fn heal(&mut self) -> Vec<EdgeChange> {
+        let changes = self.cut.iter().map(|&(a, b)| (a, b, true)).collect();
+        self.cut.clear();
+        self.cut_into.clear();
         changes
     }
 
-    /// Restores the base links to and from `node`; returns the edges that came back.
+    /// Restores the base links to and from `node`; returns the edges that came back:
+    /// for each other node in id order, the link from `node`, then the link to it.
     pub fn heal_node(&mut self, node: NodeId) -> Vec<EdgeChange> {
+        let range = (node, NodeId(0))..=(node, NodeId(u32::MAX));
+        let mut others: Vec<NodeId> = self.cut.range(range.clone()).map(|&(_, b)| b).collect();
+        others.extend(self.cut_into.range(range).map(|&(_, a)| a));
+        others.sort();
+        others.dedup();
         let mut changes = Vec::new();
-        for other in (0..self.node_count() as u32).map(NodeId) {
+        for other in others {
             self.set(node, other, true, &mut changes);
             self.set(other, node, true, &mut changes);
         }

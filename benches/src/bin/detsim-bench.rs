@@ -1,15 +1,16 @@
-//! `detsim-bench <w1|w2|w3> <seed> <param>`: runs one workload of BENCHMARKS.md and
-//! prints one `RESULT` line for `../shared/bench-compare`.
+//! `detsim-bench <w1|w2|w3|chain> <seed> <param>`: runs one benchmark workload and
+//! prints one `RESULT` line for `benches/compare`.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use benches::workloads::{self, Report};
 
-const USAGE: &str = "usage: detsim-bench <w1|w2|w3|chain> [seed] [param]
+const USAGE: &str = "usage: detsim-bench <w1|w2|w3|w4|chain> [seed] [param]
   w1     ping-pong, param = round trips (default 1000000)
   w2     gossip, param = virtual seconds (default 60)
   w3     timers, param = virtual seconds (default 3600)
+  w4     gossip at scale, 20 virtual seconds, param = nodes (default 10000)
   chain  4-validator chain with 1 s blocks and 10 tx/s, invariants after every step,
          param = virtual seconds (default 3600)";
 
@@ -40,6 +41,9 @@ fn main() -> ExitCode {
         "w1" => run(1_000_000, workloads::ping_pong),
         "w2" => run(60, workloads::gossip),
         "w3" => run(3_600, workloads::timers),
+        "w4" => run(10_000, |seed, nodes| {
+            workloads::gossip_at_scale(seed, u32::try_from(nodes).unwrap_or(u32::MAX).max(2))
+        }),
         other => Err(format!("unknown workload {other:?}\n{USAGE}")),
     };
     match result {
@@ -47,11 +51,12 @@ fn main() -> ExitCode {
             let seed = args.get(1).map_or("1", String::as_str);
             let events = report.delivered + report.timers;
             println!(
-                "RESULT framework=detsim workload={workload} seed={seed} events={events} delivered={} timers={} virtual_s={:.6} inner_wall_s={wall:.6} trace=0x{:016x}",
+                "RESULT framework=detsim workload={workload} seed={seed} events={events} delivered={} timers={} virtual_s={:.6} inner_wall_s={wall:.6} trace=0x{:016x} peak_rss_mib={}",
                 report.delivered,
                 report.timers,
                 report.virtual_time.as_secs_f64(),
-                report.trace
+                report.trace,
+                peak_rss_mib().map_or_else(|| "unknown".to_string(), |mib| format!("{mib:.1}"))
             );
             eprintln!("engine_trace=0x{:016x}", report.engine_trace);
             ExitCode::SUCCESS
@@ -86,4 +91,12 @@ fn chain(seed: Result<u64, String>, seconds: Result<u64, String>) -> ExitCode {
         seconds as f64 / wall
     );
     ExitCode::SUCCESS
+}
+
+/// The process's peak resident memory so far, in MiB, as Linux counts it (`VmHWM`).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
