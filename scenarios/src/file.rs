@@ -11,6 +11,10 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+/// A value with its position in the file it was read from (toml's `Spanned`). Wrap the
+/// fields of a protocol's own tables in it, so that [`crate::Source::error`] can point
+/// at them; [`built`] makes one for a value built in code.
+#[doc(no_inline)]
 pub use toml::Spanned;
 
 /// A text value with its position in the file.

@@ -46,10 +46,20 @@ impl Size {
 
 impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |count: u64, word: &str| {
+            if count == 1 {
+                format!("1 {word}")
+            } else {
+                format!("{count} {word}s")
+            }
+        };
         write!(
             f,
-            "{} faults, {} requests, {} nodes, {}",
-            self.faults, self.requests, self.nodes, self.duration
+            "{}, {}, {}, {}",
+            plural(self.faults as u64, "fault"),
+            plural(self.requests, "request"),
+            plural(u64::from(self.nodes), "node"),
+            self.duration
         )
     }
 }

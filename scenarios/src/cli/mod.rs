@@ -70,7 +70,8 @@ impl Cli {
         self
     }
 
-    /// The one-line description `--help` shows.
+    /// The one-line description `--help` shows (default: a deterministic simulator for
+    /// the registered protocols).
     #[must_use]
     pub fn about(mut self, about: &str) -> Cli {
         self.about = Some(about.to_string());
@@ -92,10 +93,17 @@ impl Cli {
                 || "detsim".to_string(),
                 |s| s.to_string_lossy().into_owned(),
             );
-        let mut command = Args::command().name(name.clone()).bin_name(name.clone());
-        if let Some(about) = &self.about {
-            command = command.about(about.clone());
-        }
+        let about = self.about.clone().unwrap_or_else(|| {
+            format!(
+                "A deterministic simulator for {}: run scenario swarms, replay and shrink \
+                 failures, record test vectors.",
+                self.registry.protocol_names().join(", ")
+            )
+        });
+        let command = Args::command()
+            .name(name.clone())
+            .bin_name(name.clone())
+            .about(about);
         let parsed = command
             .try_get_matches_from(args)
             .and_then(|matches| Args::from_arg_matches(&matches));
@@ -140,14 +148,7 @@ struct Session<'a> {
 
 /// The arguments, as clap reads them.
 #[derive(Debug, Parser)]
-#[command(
-    name = "detsim",
-    version,
-    about = "A deterministic simulator for distributed and blockchain node software: \
-             run scenario swarms, replay and shrink failures, record test vectors.",
-    long_about = None,
-    propagate_version = true
-)]
+#[command(name = "detsim", version, long_about = None, propagate_version = true)]
 struct Args {
     #[command(subcommand)]
     command: Command,

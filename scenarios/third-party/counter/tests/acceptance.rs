@@ -223,10 +223,7 @@ fn a_proptest_property_over_its_scenarios_runs() {
 
 #[test]
 fn the_one_call_check_passes_the_fixed_twin_and_names_the_repro_of_the_buggy_one() {
-    assert_eq!(
-        scenarios::testing::check(&scenario("fixed.toml"), 0..50),
-        50
-    );
+    scenarios::testing::check(&scenario("fixed.toml"), 0..50);
     let buggy = scenario("buggy.toml");
     let failure = std::panic::catch_unwind(|| {
         scenarios::testing::Check::new(&buggy)
