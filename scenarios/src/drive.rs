@@ -15,12 +15,10 @@
 //!
 //! A violation at any point stops the run; the outcome says which check failed.
 
-use sim_core::{
-    ClogTarget, DiskFaults, Fault, Limits, NodeId, Partition, Sim, SimConfig, SimDuration,
-};
+use sim_core::{DiskFaults, Fault, Limits, NodeId, Partition, Sim, SimConfig, SimDuration};
 
 use crate::case::{Driven, RunOptions, SubResult};
-use crate::model::{HealNodes, HealOthers, Scenario};
+use crate::model::{HealOthers, Scenario};
 use crate::protocol::{Case, HealPhase, Implementation, Protocol};
 
 /// Builds, runs and judges one case.
@@ -83,7 +81,7 @@ pub(crate) fn run_phases<P: Protocol, I: Implementation<P>>(
     if sim.run_to(heal.at).is_err() {
         return;
     }
-    for fault in heal_faults(scenario, &heal) {
+    for fault in heal_faults(&heal, scenario.heal.others) {
         sim.schedule(heal.at, fault);
     }
     if sim.run_to(heal.at).is_err() {
@@ -124,29 +122,15 @@ pub(crate) fn heal_phase(scenario: &Scenario, seed: u64) -> HealPhase {
     }
 }
 
-/// The faults that open the heal phase. With every node in the core: every link healed,
-/// every clog cleared, every node restarted and resumed, clocks running at the right
-/// rate, disks behaving. With a smaller core, the core is repaired the same way and the
-/// others get what `[heal] others` says: crashed; repaired and then cut off from every
-/// other node; repaired and then paused; or left alone.
-pub(crate) fn heal_faults(scenario: &Scenario, heal: &HealPhase) -> Vec<Fault> {
-    let everyone = scenario.heal.nodes == HealNodes::All || heal.others.is_empty();
-    let others = scenario.heal.others;
-    let mut faults = Vec::new();
-    if everyone || others != HealOthers::AsLeft {
-        faults.push(Fault::Heal);
-        faults.push(Fault::UnclogAll);
-    } else {
-        for &node in &heal.core {
-            faults.push(Fault::HealNode(node));
-            faults.push(Fault::Unclog(ClogTarget::Node(node)));
-        }
-    }
+/// The faults that open the heal phase: every link healed and every clog cleared; every
+/// node of the core restarted and resumed, its clock running at the right rate and its
+/// disk behaving. The others then get what `[heal] others` says: crashed; repaired and
+/// then cut off from every other node; repaired and then paused; or nothing (their nodes
+/// stay crashed or paused, their clocks and disks as they were).
+pub(crate) fn heal_faults(heal: &HealPhase, others: HealOthers) -> Vec<Fault> {
+    let mut faults = vec![Fault::Heal, Fault::UnclogAll];
     for &node in &heal.core {
         faults.extend(repairs(node));
-    }
-    if everyone {
-        return faults;
     }
     for &node in &heal.others {
         match others {

@@ -353,17 +353,20 @@ fn fault_schedule(setup: &FuzzSetup, data: &[u8]) -> Option<FuzzCase> {
         if !kinds.contains(kind) {
             continue;
         }
-        let (start, end) = match fault.kind % 10 {
-            0..=5 => (sim_core::Fault::Crash(node), sim_core::Fault::Restart(node)),
-            6 => (sim_core::Fault::Pause(node), sim_core::Fault::Resume(node)),
-            7 => (
+        let (start, end) = match kind {
+            FaultKind::Crash => (sim_core::Fault::Crash(node), sim_core::Fault::Restart(node)),
+            FaultKind::Pause => (sim_core::Fault::Pause(node), sim_core::Fault::Resume(node)),
+            FaultKind::Isolate => (
                 sim_core::Fault::Partition(Partition::Isolate(node)),
                 sim_core::Fault::HealNode(node),
             ),
-            8 => {
-                let bits = fault.node;
-                let (side, rest): (Vec<NodeId>, Vec<NodeId>) =
-                    (0..nodes).map(NodeId).partition(|n| bits & (1 << n.0) != 0);
+            FaultKind::Partition => {
+                // The byte is the set of nodes on one side (the first eight nodes can be
+                // on it; any others are on the other side).
+                let bits = u32::from(fault.node);
+                let (side, rest): (Vec<NodeId>, Vec<NodeId>) = (0..nodes)
+                    .map(NodeId)
+                    .partition(|n| n.0 < 8 && bits & (1 << n.0) != 0);
                 if side.is_empty() || rest.is_empty() {
                     continue;
                 }

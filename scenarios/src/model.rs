@@ -108,7 +108,8 @@ pub enum HealOthers {
     Isolate,
     /// They are repaired like the core, then paused: a stalled minority.
     Pause,
-    /// Nothing is done to them: they stay as the fault phase left them.
+    /// Their nodes are left as the fault phase left them (crashed, paused, their clocks
+    /// and disks as they were); their links are healed like every other.
     AsLeft,
 }
 
@@ -287,13 +288,17 @@ impl Scenario {
 
     /// Why `implementation` cannot run this scenario, if it cannot: it is not built into
     /// this program, or it does not support this kind of test. Such cases are reported
-    /// as skipped, never dropped silently.
+    /// as skipped, never dropped silently. Panics if the protocol has no such
+    /// implementation.
     pub fn unsupported(&self, implementation: &str) -> Option<String> {
+        self.assert_implementation(implementation);
         self.protocol.unsupported(self, implementation)
     }
 
-    /// What `implementation` is (a crate and its release), if it says.
+    /// What `implementation` is (a crate and its release), if it says. Panics if the
+    /// protocol has no such implementation.
     pub fn implementation_version(&self, implementation: &str) -> Option<String> {
+        self.assert_implementation(implementation);
         self.protocol.version(implementation)
     }
 

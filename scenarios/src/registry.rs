@@ -299,19 +299,11 @@ impl<P: Protocol> ErasedProtocol for ProtocolEntry<P> {
     }
 
     fn invariants(&self) -> Vec<String> {
-        self.protocol
-            .invariants()
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        owned(self.protocol.invariants())
     }
 
     fn presets(&self) -> Vec<String> {
-        self.protocol
-            .presets()
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        owned(self.protocol.presets())
     }
 
     fn fault_kinds(&self) -> FaultKinds {
@@ -403,6 +395,10 @@ impl<P: Protocol> ErasedProtocol for ProtocolEntry<P> {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
+}
+
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|name| name.to_string()).collect()
 }
 
 /// `value` as a TOML table, if it is one.

@@ -159,9 +159,15 @@ impl<'a> Check<'a> {
 /// start of `default`) or a range (`5000..6000`). Panics on anything else, so that a
 /// typo does not quietly run the default.
 pub fn seeds_from_env(default: Range<u64>) -> Range<u64> {
-    let Ok(text) = std::env::var("DETSIM_SEEDS") else {
-        return default;
-    };
+    match std::env::var("DETSIM_SEEDS") {
+        Ok(text) => seeds_from(&text, default).unwrap_or_else(|message| panic!("{message}")),
+        Err(_) => default,
+    }
+}
+
+/// The seeds `text` names, as `DETSIM_SEEDS` reads it: a count from the start of
+/// `default`, or a range; what is wrong otherwise.
+fn seeds_from(text: &str, default: Range<u64>) -> Result<Range<u64>, String> {
     let parsed = match text.split_once("..") {
         Some((start, end)) => start
             .trim()
@@ -176,10 +182,10 @@ pub fn seeds_from_env(default: Range<u64>) -> Range<u64> {
             .map(|count| default.start..default.start.saturating_add(count)),
     };
     match parsed {
-        Some(range) if !range.is_empty() => range,
-        _ => panic!(
+        Some(range) if !range.is_empty() => Ok(range),
+        _ => Err(format!(
             "DETSIM_SEEDS={text:?} is not a seed count (2000) or a non-empty range (5000..6000)"
-        ),
+        )),
     }
 }
 
@@ -221,6 +227,16 @@ pub(crate) fn file_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detsim_seeds_is_a_count_from_the_start_or_a_range() {
+        assert_eq!(seeds_from("2000", 10..20), Ok(10..2010));
+        assert_eq!(seeds_from(" 5000..6000 ", 0..100), Ok(5000..6000));
+        for bad in ["", "lots", "5..5", "9..3", "1..x", "-3"] {
+            let error = seeds_from(bad, 0..100).unwrap_err();
+            assert!(error.contains("is not a seed count"), "{bad}: {error}");
+        }
+    }
 
     #[test]
     fn file_names_keep_words_and_lose_paths() {

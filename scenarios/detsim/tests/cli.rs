@@ -27,6 +27,12 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Asserts that the command's stderr says `text`, showing all of it if not.
+fn assert_stderr_has(output: &Output, text: &str) {
+    let stderr = stderr(output);
+    assert!(stderr.contains(text), "expected {text:?} in:\n{stderr}");
+}
+
 fn code(output: &Output) -> i32 {
     output.status.code().expect("exited normally")
 }
@@ -116,7 +122,7 @@ fn bad_input_exits_2_with_a_located_message() {
 
     let missing = detsim(&["run", "no/such/file.toml", "--seed", "1"]);
     assert_eq!(code(&missing), 2);
-    assert!(stderr(&missing).contains("no/such/file.toml: no such file or directory"));
+    assert_stderr_has(&missing, "no/such/file.toml: no such file or directory");
 
     for flags in [
         &["run", "suite/smoke.toml", "--seeds", "5..2"][..],
@@ -134,11 +140,7 @@ fn bad_input_exits_2_with_a_located_message() {
         );
     }
     let range = detsim(&["run", "suite/smoke.toml", "--seeds", "5..2"]);
-    assert!(
-        stderr(&range).contains("B must be greater than A"),
-        "{}",
-        stderr(&range)
-    );
+    assert_stderr_has(&range, "B must be greater than A");
 }
 
 #[test]
@@ -174,7 +176,7 @@ fn filters_select_scenarios_and_implementations() {
     assert!(!text.contains("raft-rs"), "{text}");
     let none = detsim(&["run", "suite", "--scenario", "^nothing$", "--seed", "1"]);
     assert_eq!(code(&none), 2);
-    assert!(stderr(&none).contains("no scenario matches"));
+    assert_stderr_has(&none, "no scenario matches");
     let no_impl = detsim(&[
         "run",
         "suite/smoke.toml",
@@ -184,11 +186,7 @@ fn filters_select_scenarios_and_implementations() {
         "1",
     ]);
     assert_eq!(code(&no_impl), 2, "{}", stdout(&no_impl));
-    assert!(
-        stderr(&no_impl).contains("no implementation"),
-        "{}",
-        stderr(&no_impl)
-    );
+    assert_stderr_has(&no_impl, "no implementation");
 }
 
 #[test]
@@ -298,11 +296,7 @@ fn a_damaged_repro_file_gives_a_clear_error() {
     std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
     let output = detsim(&["repro", path(&truncated)]);
     assert_eq!(code(&output), 2);
-    assert!(
-        stderr(&output).contains(&format!("{}:", truncated.display())),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, &format!("{}:", truncated.display()));
 
     let bad_hash = dir.join("bad-hash.toml");
     std::fs::write(
@@ -312,11 +306,7 @@ fn a_damaged_repro_file_gives_a_clear_error() {
     .unwrap();
     let output = detsim(&["repro", path(&bad_hash)]);
     assert_eq!(code(&output), 2);
-    assert!(
-        stderr(&output).contains("is not a trace hash"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "is not a trace hash");
 
     // A fuzzer's tape that is not hex: the line and what to write.
     let bad_tape = dir.join("bad-tape.toml");
@@ -357,7 +347,7 @@ fn a_damaged_repro_file_gives_a_clear_error() {
 
     let output = detsim(&["repro", path(&dir.join("missing.toml"))]);
     assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains("cannot read"));
+    assert_stderr_has(&output, "cannot read");
 }
 
 #[test]
@@ -408,11 +398,7 @@ fn shrinking_keeps_the_failure_and_makes_the_repro_smaller() {
     .unwrap();
     let output = detsim(&["shrink", path(&passing), "-o", path(&dir.join("x.toml"))]);
     assert_eq!(code(&output), 2);
-    assert!(
-        stderr(&output).contains("does not fail"),
-        "{}",
-        stderr(&output)
-    );
+    assert_stderr_has(&output, "does not fail");
 }
 
 #[test]
@@ -517,11 +503,7 @@ fn a_fuzz_crash_artifact_becomes_a_repro_file_that_reproduces() {
     std::fs::write(&elsewhere, &input).unwrap();
     let refused = detsim(&["repro", "--from-fuzz", path(&elsewhere)]);
     assert_eq!(code(&refused), 2, "{}", stdout(&refused));
-    assert!(
-        stderr(&refused).contains("--target"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_stderr_has(&refused, "--target");
     let named = detsim(&[
         "repro",
         "--from-fuzz",

@@ -1,10 +1,28 @@
 //! The heal phase repairs a core, not everyone: liveness is also judged with a minority
 //! still down or cut off.
 
-use scenarios::{Verdict, run_case};
+use scenarios::{RunOptions, Verdict, run_case, run_case_with};
+use sim_core::{NodeId, StepKind};
 
 fn parse(text: &str) -> scenarios::Scenario {
     detsim::registry().parse(text, None).unwrap()
+}
+
+/// The faults the heal phase applied to validator-3, in order, as the trace prints them.
+fn heal_faults_on_validator_3(scenario: &scenarios::Scenario) -> Vec<String> {
+    let options = RunOptions {
+        record_trace: true,
+        ..RunOptions::default()
+    };
+    let (_, trace) = run_case_with(scenario, "detsim-chain", 1, options);
+    let heal_at = scenario.heal_time();
+    trace
+        .expect("the trace was asked for")
+        .records
+        .into_iter()
+        .filter(|r| r.kind == StepKind::Fault && r.time == heal_at && r.node == Some(NodeId(3)))
+        .map(|r| r.detail)
+        .collect()
 }
 
 const CHAIN: &str = r#"
@@ -42,9 +60,31 @@ fn an_isolated_minority_keeps_running_and_liveness_is_judged_on_the_core() {
     ));
     let result = run_case(&scenario, "detsim-chain", 1);
     assert_eq!(result.verdict, Verdict::Pass, "{}", result.summary());
+    assert_eq!(result.facts["nodes_up"], "4", "validator-3 runs again");
+    let faults = heal_faults_on_validator_3(&scenario);
     assert_eq!(
-        result.facts["nodes_up"], "4",
-        "validator-3 is restarted, then cut off"
+        (
+            faults.first().map(String::as_str),
+            faults.last().map(String::as_str)
+        ),
+        (
+            Some("Restart(NodeId(3))"),
+            Some("Partition(Isolate(NodeId(3)))")
+        ),
+        "validator-3 is restarted, then cut off: {faults:?}"
+    );
+}
+
+#[test]
+fn the_default_for_the_others_is_to_crash_them_even_if_no_fault_touched_them() {
+    let quiet = CHAIN.split("[[faults]]").next().unwrap();
+    let scenario = parse(&format!(
+        "{quiet}[heal]\nnodes = [\"validator-0\", \"validator-1\", \"validator-2\"]\n"
+    ));
+    assert_eq!(heal_faults_on_validator_3(&scenario), ["Crash(NodeId(3))"]);
+    assert_eq!(
+        run_case(&scenario, "detsim-chain", 1).facts["nodes_up"],
+        "3"
     );
 }
 
@@ -102,6 +142,17 @@ fn as_left_leaves_the_others_failed_as_the_fault_phase_left_them() {
     assert_eq!(
         result.facts["nodes_up"], "3",
         "validator-3 was crashed at 5s and stays so"
+    );
+    assert_eq!(heal_faults_on_validator_3(&scenario), Vec::<String>::new());
+
+    let quiet = CHAIN.split("[[faults]]").next().unwrap();
+    let untouched = parse(&format!(
+        "{quiet}[heal]\nnodes = [\"validator-0\", \"validator-1\", \"validator-2\"]\nothers = \"as_left\"\n"
+    ));
+    let result = run_case(&untouched, "detsim-chain", 1);
+    assert_eq!(
+        result.facts["nodes_up"], "4",
+        "no fault touched validator-3"
     );
 }
 

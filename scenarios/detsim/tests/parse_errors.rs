@@ -287,3 +287,16 @@ fn converged_false_is_refused_not_read_as_true() {
     );
     assert!(text.contains("converged = true"), "{text}");
 }
+
+#[test]
+fn a_cluster_whose_fields_disagree_points_at_its_table() {
+    let raft = "protocol = \"raft\"\nduration = \"10s\"\n\n[cluster.raft]\nelection_timeout_min = \"100ms\"\nheartbeat_interval = \"200ms\"\n";
+    assert_error(
+        raft,
+        "4, column 2",
+        "cluster.raft: heartbeat_interval (200ms) must be shorter than election_timeout_min (100ms)",
+    );
+    let chain =
+        format!("{BASE}[cluster]\nvalidators = 4\n[cluster.genesis]\nstakes = [1, 1, 1, 1, 1]\n");
+    assert_error(&chain, "3, column 1", "at most one stake per validator");
+}

@@ -11,7 +11,7 @@ mod plan;
 mod run;
 mod tables;
 
-pub(crate) use plan::steady_load;
 pub use plan::{Chain, ChainAssertion, ChainPlan, INVARIANTS, Situation, Transfers, node_name};
+pub(crate) use plan::{halved, steady_load};
 pub use run::{DetsimChain, LIVENESS};
 pub use tables::{ChainCluster, ChainFinal, ChainSometimes, ChainWorkload, Genesis, NodeSettings};

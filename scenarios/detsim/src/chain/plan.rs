@@ -147,6 +147,11 @@ impl Protocol for Chain {
         let source = tables.source;
         let cluster = tables.cluster();
         let mut config = config(&source, &cluster, tables.preset)?;
+        config.validate().map_err(|error| {
+            tables
+                .cluster_error(format!("cluster: {error}"))
+                .with_help("see the [cluster] and [cluster.genesis] tables")
+        })?;
         let names = node_names(&config);
         node_overrides(&source, &cluster, &mut config, &names)?;
         let workload = match &tables.workload {
@@ -196,15 +201,15 @@ impl Protocol for Chain {
         workload: Option<&ChainWorkload>,
     ) -> Vec<Smaller<Self>> {
         let mut smaller = Vec::new();
-        let rate = workload.and_then(|w| w.rate.as_ref()).map(|r| *r.get_ref());
-        if let (Some(workload), Some(rate)) = (workload, rate)
-            && rate >= 0.1
+        if let Some(workload) = workload
+            && let Some(rate) = halved(workload.rate.as_ref())
         {
-            let mut thinner = workload.clone();
-            thinner.rate = Some(built(rate / 2.0));
             smaller.push(Smaller {
                 cluster: cluster.clone(),
-                workload: Some(thinner),
+                workload: Some(ChainWorkload {
+                    rate: Some(rate),
+                    ..workload.clone()
+                }),
             });
         }
         for (count, floor, set) in [
@@ -312,10 +317,7 @@ fn genesis(
         genesis.min_validators =
             Some(source.range(min, 1..=config.validators, "min_validators")?);
     }
-    config.validate().map_err(|error| {
-        InputError::new(format!("cluster: {error}"))
-            .with_help("see the [cluster] and [cluster.genesis] tables")
-    })
+    Ok(())
 }
 
 fn node_overrides(
@@ -408,6 +410,13 @@ fn workload(
         accounts,
         amount_max: table.amount_max.unwrap_or(100),
     })
+}
+
+/// Half of a workload's `rate`, for shrinking, while that still means something (a
+/// request every ten seconds at the least); shared with Raft.
+pub(crate) fn halved(rate: Option<&Spanned<f64>>) -> Option<Spanned<f64>> {
+    let rate = *rate?.get_ref();
+    (rate >= 0.1).then(|| built(rate / 2.0))
 }
 
 /// The rate, start and end of a steady client load (shared with Raft's workload).

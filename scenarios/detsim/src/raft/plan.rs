@@ -8,7 +8,7 @@ use scenarios::{
 use sim_core::SimDuration;
 
 use super::tables::{RaftCluster, RaftFinal, RaftWorkload};
-use crate::chain::steady_load;
+use crate::chain::{halved, steady_load};
 use crate::presets::{self, Preset};
 
 /// A replicated key-value store over Raft: `protocol = "raft"`.
@@ -106,6 +106,9 @@ impl Protocol for Raft {
     fn plan(&self, tables: Tables<'_, Self>) -> Result<RaftPlan, InputError> {
         let source = tables.source;
         let (replicas, config) = cluster(&source, &tables.cluster(), tables.preset)?;
+        config
+            .validate()
+            .map_err(|m| tables.cluster_error(format!("cluster.raft: {m}")))?;
         let workload = match &tables.workload {
             Some(table) => Some(workload(&source, table, tables.duration)?),
             None => None,
@@ -134,15 +137,15 @@ impl Protocol for Raft {
 
     fn shrink(&self, cluster: &RaftCluster, workload: Option<&RaftWorkload>) -> Vec<Smaller<Self>> {
         let mut smaller = Vec::new();
-        let rate = workload.and_then(|w| w.rate.as_ref()).map(|r| *r.get_ref());
-        if let (Some(workload), Some(rate)) = (workload, rate)
-            && rate >= 0.1
+        if let Some(workload) = workload
+            && let Some(rate) = halved(workload.rate.as_ref())
         {
-            let mut thinner = workload.clone();
-            thinner.rate = Some(built(rate / 2.0));
             smaller.push(Smaller {
                 cluster: cluster.clone(),
-                workload: Some(thinner),
+                workload: Some(RaftWorkload {
+                    rate: Some(rate),
+                    ..workload.clone()
+                }),
             });
         }
         if let Some(replicas) = cluster.replicas.as_ref().map(|r| *r.get_ref())
@@ -195,9 +198,6 @@ fn cluster(
             }
         };
     }
-    config
-        .validate()
-        .map_err(|m| InputError::new(format!("cluster.raft: {m}")))?;
     Ok((replicas, config))
 }
 

@@ -21,6 +21,14 @@ fn scenario(name: &str) -> Scenario {
         .unwrap()
 }
 
+/// What the parser says about a scenario text it refuses.
+fn parse_error(text: &str) -> String {
+    counter::registry()
+        .parse(text, None)
+        .unwrap_err()
+        .to_string()
+}
+
 /// A fresh directory for one test's files.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("counter-{}-{name}", std::process::id()));
@@ -51,30 +59,21 @@ fn a_scenario_with_the_protocols_own_tables_parses() {
 #[test]
 fn a_typo_in_the_protocols_own_table_is_reported_with_line_and_column() {
     let text = "protocol = \"counter\"\nduration = \"10s\"\n\n[cluster]\nnodes = 3\nak = \"before_sync\"\n";
-    let error = counter::registry()
-        .parse(text, None)
-        .unwrap_err()
-        .to_string();
+    let error = parse_error(text);
     assert!(
         error.starts_with("line 6, column 1: error: unknown field `ak`, expected one of"),
         "{error}"
     );
     assert!(error.contains("`ack`"), "{error}");
     let text = "protocol = \"counter\"\nduration = \"10s\"\n[cluster]\nack = \"later\"\n";
-    let error = counter::registry()
-        .parse(text, None)
-        .unwrap_err()
-        .to_string();
+    let error = parse_error(text);
     assert!(
         error.starts_with("line 4, column 7: error: unknown ack \"later\""),
         "{error}"
     );
     assert!(error.contains("help: use \"after_sync\""), "{error}");
     let text = "protocol = \"counter\"\nduration = \"10s\"\n[workload]\nstart = \"1s\"\n";
-    let error = counter::registry()
-        .parse(text, None)
-        .unwrap_err()
-        .to_string();
+    let error = parse_error(text);
     assert!(error.contains("missing field `rate`"), "{error}");
 }
 
@@ -203,6 +202,45 @@ fn a_fuzz_case_built_from_it_finds_the_bug_and_replays() {
     )
     .0;
     assert!(repro.matches(&again), "{}", again.summary());
+}
+
+#[test]
+fn fuzzed_fault_schedules_work_on_clusters_wider_than_a_byte() {
+    // A partition's side is drawn from one byte; nodes past the eighth must neither
+    // overflow that draw nor be lost from the partition.
+    let wide = counter::FIXED
+        .replace("nodes = 3", "nodes = 12")
+        .replace("duration = \"20s\"", "duration = \"4s\"");
+    let setup = FuzzSetup::from_texts(counter::registry(), &[("counter-wide", &wide)]).unwrap();
+    let mut partitions = 0;
+    for index in 0..24 {
+        let case = case_of(&setup, Target::FaultSchedule, &smoke_input(index, 128))
+            .expect("every input is a case");
+        let result = case.run();
+        assert_eq!(result.verdict, Verdict::Pass, "{}", result.summary());
+        let text = case.repro(&result).to_toml(None);
+        partitions += text.matches("partition = ").count();
+    }
+    assert!(partitions > 0, "some inputs partition the cluster");
+}
+
+#[test]
+fn an_implementation_this_build_lacks_is_reported_skipped_with_how_to_get_it() {
+    let mut registry = scenarios::Registry::new();
+    registry
+        .protocol(counter::protocol::Counter)
+        .implementation(counter::protocol::CounterImpl)
+        .unavailable("counter-remote", "start the remote cluster first");
+    let scenario = registry.parse(counter::FIXED, None).unwrap();
+    assert_eq!(scenario.implementations, ["counter", "counter-remote"]);
+    let skipped = run_case(&scenario, "counter-remote", 1);
+    assert_eq!(skipped.verdict, Verdict::Skipped);
+    assert!(
+        skipped.summary().contains("start the remote cluster first"),
+        "{}",
+        skipped.summary()
+    );
+    assert_eq!(run_case(&scenario, "counter", 1).verdict, Verdict::Pass);
 }
 
 #[test]
