@@ -26,7 +26,7 @@ use toml::Spanned;
 use serde::Serialize;
 
 use crate::error::InputError;
-use crate::file::{FaultFile, HealFile, NameList, Names, ScenarioFile, Text};
+use crate::file::{FaultFile, HealFile, NameList, Names, ScenarioFile, Text, built};
 use crate::model::Scenario;
 use crate::registry::Registry;
 
@@ -160,7 +160,7 @@ impl ScenarioBuilder {
     /// A scenario of `protocol` (a registered name) called `name`, 60 s long.
     pub fn new(protocol: &str, name: &str) -> ScenarioBuilder {
         let file = ScenarioFile {
-            name: Some(name.to_string()),
+            name: Some(text(name)),
             protocol: Some(text(protocol)),
             duration: Some(text("60s")),
             ..ScenarioFile::default()
@@ -187,7 +187,7 @@ impl ScenarioBuilder {
 
     /// Runs it against these implementations only (default: all of the protocol's).
     pub fn implementations(mut self, names: &[&str]) -> ScenarioBuilder {
-        self.file.implementations = Some(names.iter().map(|n| text(n)).collect());
+        self.file.implementations = Some(built(names.iter().map(|n| text(n)).collect()));
         self
     }
 
@@ -233,7 +233,7 @@ impl ScenarioBuilder {
 
     /// Runs only these invariants (default: all of the protocol's).
     pub fn invariants(mut self, names: &[&str]) -> ScenarioBuilder {
-        self.file.checks.invariants = Some(names.iter().map(|n| text(n)).collect());
+        self.file.checks.invariants = Some(built(names.iter().map(|n| text(n)).collect()));
         self
     }
 

@@ -11,7 +11,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{CheckKind, Coverage, Outcome, SimTime, Stop, Trace, Violation};
 
 use crate::model::Scenario;
@@ -19,7 +19,7 @@ use crate::protocol::Facts;
 use crate::wall::Stopwatch;
 
 /// How a case ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Everything held.
@@ -65,7 +65,7 @@ impl fmt::Display for Verdict {
 }
 
 /// The result of one check within a case.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubResult {
     /// The check's name.
     pub check: String,
@@ -168,6 +168,9 @@ pub struct RunOptions {
     /// the seed does (see [`sim_core::Choices`]); fuzzers drive runs this way. Random
     /// faults still come from the seed.
     pub choices: Option<std::sync::Arc<sim_core::Choices>>,
+    /// A token that stops the case from outside (a wall-time limit); a case it stops
+    /// ends as [`Verdict::Limit`].
+    pub cancel: Option<sim_core::Cancel>,
 }
 
 /// What a protocol driver returns: the engine's outcome plus the case-level checks.

@@ -102,10 +102,11 @@ pub(crate) fn sim_config(scenario: &Scenario, seed: u64, options: &RunOptions) -
         tie_break: scenario.tie_break,
         limits: Limits {
             max_time: end + SimDuration::from_secs(1),
-            ..Limits::default()
+            max_steps: scenario.max_steps,
         },
         record_trace: options.record_trace,
         choices: options.choices.clone(),
+        cancel: options.cancel.clone(),
     }
 }
 

@@ -29,9 +29,10 @@ pub fn built<T>(value: T) -> Spanned<T> {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
-    /// The scenario's name (defaults to the file name without extension).
+    /// The scenario's name (defaults to the file name without extension): letters,
+    /// digits, `-`, `_` and `.`, as it names repro files.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     /// What the scenario shows, in a sentence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -42,7 +43,7 @@ pub struct ScenarioFile {
     pub protocol: Option<Text>,
     /// Which implementations to run it against (default: all of the protocol's).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub implementations: Option<Vec<Text>>,
+    pub implementations: Option<Spanned<Vec<Text>>>,
     /// A named configuration preset whose values the cluster table overrides.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<Text>,
@@ -69,6 +70,23 @@ pub struct ScenarioFile {
     /// The heal-and-converge phase after the faults.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heal: Option<HealFile>,
+    /// Bounds on a case, so that no case runs away.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsFile>,
+}
+
+/// The `[limits]` table: how far a case may go. A case that reaches `max_steps` ends
+/// as `limit`; a scenario longer than `max_duration` is refused when it is read.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    /// The most steps (events) a case may take (default 100,000,000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<Spanned<u64>>,
+    /// The longest virtual time a case may cover, fault phase plus heal phase
+    /// (default `"24h"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<Text>,
 }
 
 /// A latency: `"5ms"`, `{ uniform = ["1ms", "10ms"] }` or
@@ -341,7 +359,7 @@ pub struct RandomFaultsFile {
 pub struct ChecksFile {
     /// Which safety invariants to run (default: all of the protocol's).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub invariants: Option<Vec<Text>>,
+    pub invariants: Option<Spanned<Vec<Text>>>,
     /// Assertions on the state at the end: the protocol's `[[checks.final]]` entries.
     #[serde(default, rename = "final", skip_serializing_if = "Vec::is_empty")]
     pub finals: Vec<toml::Table>,

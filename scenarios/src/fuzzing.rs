@@ -184,6 +184,7 @@ impl FuzzCase {
         let options = RunOptions {
             record_trace: false,
             choices: self.choices.clone().map(Choices::new),
+            ..RunOptions::default()
         };
         run_case_with(&self.scenario, &self.implementation, self.seed, options).0
     }

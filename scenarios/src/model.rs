@@ -214,6 +214,8 @@ pub struct Scenario {
     pub(crate) protocol: Arc<dyn ErasedProtocol>,
     pub(crate) plan: Arc<dyn Any + Send + Sync>,
     pub(crate) requests: u64,
+    /// The most steps a case may take (`[limits] max_steps`).
+    pub max_steps: u64,
 }
 
 // A scenario never changes once validated: its protocol entry and plan are shared

@@ -19,7 +19,7 @@ use crate::error::InputError;
 use crate::file::{LatencyFile, LinkSettings, NameList, ScenarioFile, Spanned, Text};
 use crate::model::{Heal, HealNodes, HealOthers, Scenario};
 use crate::registry::{ErasedProtocol, Nesting};
-use crate::units::{parse_chance, parse_duration};
+use crate::units::{format_duration, parse_chance, parse_duration};
 
 mod faults;
 
@@ -178,16 +178,12 @@ pub(crate) fn validate(
     let names = &planned.node_names;
     let (network, tie_break) = v.network(&file, names)?;
     let faults = v.faults(&file, names, duration)?;
-    let random_faults = v.random_faults(&file, duration)?;
+    let random_faults = v.random_faults(&file, names, duration)?;
     let invariants = v.invariants(&file)?;
     let heal = v.heal(&file, names)?;
     let implementations = v.implementations(&file)?;
-    let name = file.name.clone().unwrap_or_else(|| {
-        path.and_then(|p| p.file_stem()).map_or_else(
-            || "scenario".to_string(),
-            |stem| stem.to_string_lossy().into_owned(),
-        )
-    });
+    let name = v.name(&file, path)?;
+    let max_steps = v.limits(&file, duration, &heal)?;
     let runner = planned
         .runner
         .clone()
@@ -212,7 +208,23 @@ pub(crate) fn validate(
         protocol: Arc::clone(protocol),
         plan: planned.plan,
         requests: planned.requests,
+        max_steps,
     })
+}
+
+/// The default of `[limits] max_steps`: at a few million steps a second, a minute or so.
+pub(crate) const DEFAULT_MAX_STEPS: u64 = 100_000_000;
+
+/// The default of `[limits] max_duration`.
+pub(crate) const DEFAULT_MAX_DURATION: SimDuration = SimDuration::from_secs(24 * 3_600);
+
+/// Is `name` fit to name a scenario (and the repro files of its failures)?
+fn name_is_plain(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// The generic half of validation: everything but the protocol's own tables.
@@ -247,13 +259,78 @@ impl Validator<'_> {
             .with_help(help))
     }
 
+    fn name(&self, file: &ScenarioFile, path: Option<&Path>) -> Result<String, InputError> {
+        let Some(name) = &file.name else {
+            let stem = path.and_then(|p| p.file_stem()).map_or_else(
+                || "scenario".to_string(),
+                |stem| stem.to_string_lossy().into_owned(),
+            );
+            return Ok(stem);
+        };
+        if !name_is_plain(name.get_ref()) {
+            return Err(self
+                .source
+                .error(
+                    name.span(),
+                    format!("\"{}\" cannot name a scenario", name.get_ref()),
+                )
+                .with_help(
+                    "a name is letters, digits, `-`, `_` and `.` (not first), like \"leader-crash\"; \
+                     it names the repro files of the scenario's failures",
+                ));
+        }
+        Ok(name.get_ref().clone())
+    }
+
+    /// The step limit, after checking that the whole run fits `max_duration`.
+    fn limits(
+        &self,
+        file: &ScenarioFile,
+        duration: SimDuration,
+        heal: &Heal,
+    ) -> Result<u64, InputError> {
+        let limits = file.limits.clone().unwrap_or_default();
+        let max_duration = match &limits.max_duration {
+            Some(text) => self.source.duration(text)?,
+            None => DEFAULT_MAX_DURATION,
+        };
+        let total = duration.saturating_add(heal.within);
+        if total > max_duration {
+            let span = file.duration.as_ref().map_or(0..0, Spanned::span);
+            return Err(self
+                .source
+                .error(
+                    span,
+                    format!(
+                        "this scenario runs for {} of virtual time (duration plus heal.within), \
+                         more than the limit of {}",
+                        format_duration(total),
+                        format_duration(max_duration)
+                    ),
+                )
+                .with_help(
+                    "shorten it, or raise the limit if you mean it: [limits] max_duration = \"48h\"",
+                ));
+        }
+        match &limits.max_steps {
+            None => Ok(DEFAULT_MAX_STEPS),
+            Some(steps) if *steps.get_ref() == 0 => Err(self
+                .source
+                .error(steps.span(), "a step limit of 0 stops every case at once")
+                .with_help(format!(
+                    "leave it out for the default of {DEFAULT_MAX_STEPS}"
+                ))),
+            Some(steps) => Ok(*steps.get_ref()),
+        }
+    }
+
     fn implementations(&self, file: &ScenarioFile) -> Result<Vec<String>, InputError> {
         let known = self.protocol.implementation_names();
         let Some(names) = &file.implementations else {
             return Ok(known);
         };
         let mut implementations = Vec::new();
-        for name in names {
+        for name in names.get_ref() {
             if !known.contains(name.get_ref()) {
                 return Err(self
                     .source
@@ -272,8 +349,16 @@ impl Validator<'_> {
             }
         }
         if implementations.is_empty() {
-            return Err(InputError::new("`implementations` is empty")
-                .with_help("list at least one, or leave it out to run them all"));
+            return Err(self
+                .source
+                .error(
+                    names.span(),
+                    "`implementations` is empty: nothing would run",
+                )
+                .with_help(format!(
+                    "list at least one of {}, or leave it out to run them all",
+                    known.join(", ")
+                )));
         }
         Ok(implementations)
     }
@@ -283,8 +368,20 @@ impl Validator<'_> {
         let Some(list) = &file.checks.invariants else {
             return Ok(known);
         };
+        if list.get_ref().is_empty() {
+            return Err(self
+                .source
+                .error(
+                    list.span(),
+                    "`invariants` is empty: no safety property would be checked",
+                )
+                .with_help(format!(
+                    "leave it out to check all of them, or list some of: {}",
+                    known.join(", ")
+                )));
+        }
         let mut chosen = Vec::new();
-        for name in list {
+        for name in list.get_ref() {
             if !known.contains(name.get_ref()) {
                 return Err(self
                     .source
@@ -417,6 +514,14 @@ impl Validator<'_> {
         };
         if let Some(within) = &table.within {
             heal.within = self.source.duration(within)?;
+            if heal.within == SimDuration::ZERO {
+                return Err(self
+                    .source
+                    .error(within.span(), "a heal phase of 0s leaves no time to recover")
+                    .with_help(
+                        "give the protocol time to make progress after healing, e.g. within = \"30s\"",
+                    ));
+            }
         }
         if let Some(progress) = &table.progress {
             heal.progress = self.source.range(progress, 0..=1_000_000, "progress")?;

@@ -112,6 +112,12 @@ impl Registry {
     /// Parses and validates scenario text (`path` names the scenario when it has no
     /// name; errors do not name it: [`Registry::load`] does).
     pub fn parse(&self, source: &str, path: Option<&Path>) -> Result<Scenario, InputError> {
+        if crate::discover::FileKind::of(source) == crate::discover::FileKind::Repro {
+            return Err(InputError::new(
+                "this is a repro file (one failing case), not a scenario file",
+            )
+            .with_help("replay it with `detsim repro FILE` (or your CLI's `repro`)"));
+        }
         let file: ScenarioFile =
             toml::from_str(source).map_err(|error| InputError::from_toml(source, &error))?;
         self.validate(file, source, Nesting::Top, path)

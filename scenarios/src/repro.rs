@@ -18,12 +18,56 @@ use crate::file::ScenarioFile;
 use crate::model::Scenario;
 use crate::registry::{Nesting, Registry};
 
+/// Is `text` a version number: `MAJOR.MINOR.PATCH`, maybe with a `-pre` suffix?
+fn is_version(text: &str) -> bool {
+    let core = text.split_once('-').map_or(text, |(core, _)| core);
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Reads repro text into its file form, refusing a scenario file and a version that is
+/// not one.
+fn read_file(
+    source: &str,
+    located: &dyn Fn(InputError) -> InputError,
+) -> Result<ReproFile, InputError> {
+    if crate::discover::FileKind::of(source) == crate::discover::FileKind::Scenario {
+        return Err(located(InputError::new(
+            "this is a scenario file, not a repro file (one failing case)",
+        ))
+        .with_help(
+            "run it with `detsim run FILE --seed N` (or your CLI's `run`); \
+             `run --save-failures DIR` writes repro files",
+        ));
+    }
+    let file: ReproFile =
+        toml::from_str(source).map_err(|e| located(InputError::from_toml(source, &e)))?;
+    if !is_version(file.detsim_version.get_ref()) {
+        return Err(located(InputError::at(
+            source,
+            file.detsim_version.span(),
+            format!(
+                "\"{}\" is not a detsim version",
+                file.detsim_version.get_ref()
+            ),
+        ))
+        .with_help(format!(
+            "write the version that wrote the file, like \"{}\"",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    Ok(file)
+}
+
 /// The file form of a repro.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReproFile {
     /// The detsim version that wrote it.
-    pub detsim_version: String,
+    pub detsim_version: Spanned<String>,
     /// The implementation to run.
     pub implementation: Spanned<String>,
     /// The seed.
@@ -84,15 +128,16 @@ impl Repro {
         RunOptions {
             record_trace,
             choices: self.choices.clone().map(Choices::new),
+            ..RunOptions::default()
         }
     }
 
     /// The repro as file text.
     pub fn to_toml(&self, failure: Option<&str>) -> String {
         let mut scenario = self.scenario.file.clone();
-        scenario.name = Some(self.scenario.name.clone());
+        scenario.name = Some(crate::file::built(self.scenario.name.clone()));
         let file = ReproFile {
-            detsim_version: self.detsim_version.clone(),
+            detsim_version: crate::file::built(self.detsim_version.clone()),
             implementation: Spanned::new(0..0, self.implementation.clone()),
             seed: self.seed,
             expected_trace_hash: Spanned::new(0..0, format!("0x{:016x}", self.expected_trace_hash)),
@@ -126,8 +171,7 @@ impl Repro {
             Some(path) => error.in_file(path),
             None => error,
         };
-        let file: ReproFile =
-            toml::from_str(source).map_err(|e| located(InputError::from_toml(source, &e)))?;
+        let file = read_file(source, &located)?;
         let hash_text = file.expected_trace_hash.get_ref();
         let expected_trace_hash = hash_text
             .strip_prefix("0x")
@@ -182,7 +226,7 @@ impl Repro {
             seed: file.seed,
             expected_trace_hash,
             expected_verdict: verdict,
-            detsim_version: file.detsim_version,
+            detsim_version: file.detsim_version.into_inner(),
             choices,
         })
     }

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use crate::case::CaseResult;
 use crate::model::Scenario;
 use crate::repro::Repro;
-use crate::swarm::{Shard, SwarmPlan, run_swarm};
+use crate::swarm::{Shard, SwarmOptions, SwarmPlan, run_swarm};
 
 /// Runs `scenario` against each of its implementations over `seeds` (or what
 /// `DETSIM_SEEDS` says), and panics on the first failing case with what failed, how to
@@ -84,30 +84,42 @@ impl<'a> Check<'a> {
             }
             scenario.implementations.clone_from(names);
         }
+        assert!(
+            !seeds.is_empty(),
+            "the seed range {}..{} is empty: a check that runs no case proves nothing",
+            seeds.start,
+            seeds.end
+        );
         let plan = SwarmPlan {
             scenarios: vec![scenario],
-            seeds: seeds.clone(),
+            seeds: seeds.start..=seeds.end - 1,
             shard: Shard::ALL,
             implementations: None,
         };
-        let cases = plan.cases();
         let jobs = std::env::var("DETSIM_JOBS")
             .ok()
             .and_then(|jobs| jobs.parse().ok())
             .unwrap_or(1);
-        let swarm = run_swarm(&plan, &cases, jobs, true, &|_| {});
-        let failure = swarm
-            .results
-            .iter()
-            .filter(|r| r.verdict.is_failure())
-            .min_by_key(|r| (r.seed, r.implementation.clone()));
+        let options = SwarmOptions {
+            fail_fast: true,
+            ..SwarmOptions::jobs(jobs)
+        };
+        let mut failure: Option<CaseResult> = None;
+        let swarm = run_swarm(&plan, &options, &mut |result| {
+            let earlier = failure.as_ref().is_some_and(|f| {
+                (f.seed, &f.implementation) <= (result.seed, &result.implementation)
+            });
+            if result.verdict.is_failure() && !earlier {
+                failure = Some(result);
+            }
+        });
         if let Some(failure) = failure {
             panic!(
                 "{}",
-                self.failure_message(&plan.scenarios[0], failure, &seeds)
+                self.failure_message(&plan.scenarios[0], &failure, &seeds)
             );
         }
-        swarm.results.len() as u64
+        swarm.ran
     }
 
     fn failure_message(

@@ -11,6 +11,11 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if text.is_empty() {
         return Err(format!("empty duration; {hint}"));
     }
+    if let Some(magnitude) = text.strip_prefix('-') {
+        return Err(format!(
+            "\"{text}\" is negative; a duration is a length of time, like \"{magnitude}\""
+        ));
+    }
     let mut total: u128 = 0;
     let mut rest = text;
     while !rest.is_empty() {

@@ -114,7 +114,7 @@ pub use crate::interceptor::{
 pub use crate::latency::Latency;
 pub use crate::network::{LinkConfig, LinkOverride, NetworkConfig, NetworkStats};
 pub use crate::node::{Context, Node, NodeId, NodeStatus};
-pub use crate::outcome::{Limits, Outcome, RunUntilError, Stats, Stop};
+pub use crate::outcome::{Cancel, Limits, Outcome, RunUntilError, Stats, Stop};
 pub use crate::queue::TieBreak;
 pub use crate::rng::{Chance, Choices, SimRng};
 pub use crate::sim::{Sim, SimConfig, StepInfo};

@@ -1,6 +1,8 @@
 //! What a run produced: why it stopped, what it counted, and its trace hash.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -42,6 +44,55 @@ pub enum Stop {
     /// The run reached `Limits::max_time`.
     #[error("virtual time limit {0} reached")]
     TimeLimit(SimTime),
+    /// Something outside the run asked it to stop through its [`Cancel`] token (a
+    /// runner's wall-time limit per case, an interrupt). Unlike the other stops it does
+    /// not follow from the seed: the same run may go further another time.
+    #[error("stopped from outside the run after {0} steps")]
+    Cancelled(u64),
+}
+
+/// A token that stops a run from outside it: a runner holds one clone and the run's
+/// [`SimConfig`](crate::SimConfig) the other. The run looks at it every
+/// [`Cancel::POLL_STEPS`] steps and stops with [`Stop::Cancelled`] once it is set.
+///
+/// This is how a wall-time limit per case works without the engine reading a clock:
+/// the runner's watchdog thread reads the clock and sets the token.
+///
+/// ```
+/// use sim_core::Cancel;
+/// let token = Cancel::new();
+/// let for_the_run = token.clone();
+/// token.cancel();
+/// assert!(for_the_run.is_cancelled());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// How many steps a run takes between looks at its token.
+    pub const POLL_STEPS: u64 = 4_096;
+
+    /// A token that is not set.
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Asks every run holding a clone of this token to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Has [`Cancel::cancel`] been called?
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for Cancel {
+    /// Two tokens are equal when they are clones of one another.
+    fn eq(&self, other: &Cancel) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Stop {

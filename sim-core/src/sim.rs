@@ -20,7 +20,7 @@ use crate::fault::{Fault, FaultSchedule};
 use crate::interceptor::{Chain, Envelope, Installed, Interceptor, InterceptorContext, Verdict};
 use crate::network::{Network, NetworkConfig};
 use crate::node::{Context, Node, NodeId, NodeStatus};
-use crate::outcome::{Limits, Outcome, RunUntilError, Stats, Stop};
+use crate::outcome::{Cancel, Limits, Outcome, RunUntilError, Stats, Stop};
 use crate::queue::{EventQueue, TieBreak};
 use crate::rng::{Choices, SimRng};
 use crate::time::{SimDuration, SimTime};
@@ -46,6 +46,10 @@ pub struct SimConfig {
     /// part of a serialized config.
     #[serde(skip)]
     pub choices: Option<Arc<Choices>>,
+    /// A token that stops the run from outside (see [`Cancel`]); not part of a
+    /// serialized config.
+    #[serde(skip)]
+    pub cancel: Option<Cancel>,
 }
 
 impl SimConfig {
@@ -127,9 +131,22 @@ pub struct Sim<N: Node> {
     trace: TraceState,
     stats: Stats,
     limits: Limits,
+    /// The step at which the run next looks at its step limit and cancel token.
+    poll_at: u64,
+    cancel: Option<Cancel>,
     stopped: Option<Stop>,
     /// Whether a tracing subscriber wants DEBUG spans (refreshed by every run call).
     spans: bool,
+}
+
+/// The step after `steps` at which a run must next look at its limits: the step limit,
+/// or sooner if it holds a cancel token.
+fn next_poll(steps: u64, max_steps: u64, cancellable: bool) -> u64 {
+    if cancellable {
+        max_steps.min(steps.saturating_add(Cancel::POLL_STEPS))
+    } else {
+        max_steps
+    }
 }
 
 impl<N: Node> fmt::Debug for Sim<N> {
@@ -187,6 +204,8 @@ impl<N: Node> Sim<N> {
             },
             stats: Stats::default(),
             limits: config.limits,
+            poll_at: next_poll(0, config.limits.max_steps, config.cancel.is_some()),
+            cancel: config.cancel,
             stopped: None,
             spans: false,
         }
@@ -654,9 +673,25 @@ impl<N: Node> Sim<N> {
             }
         }
         self.core.observations.clear();
-        if self.stats.steps >= self.limits.max_steps {
+        if self.stats.steps >= self.poll_at {
+            return self.poll();
+        }
+        Ok(())
+    }
+
+    /// The rare end of a step: the step limit reached, or time to look at the cancel
+    /// token.
+    #[cold]
+    #[inline(never)]
+    fn poll(&mut self) -> Result<(), Stop> {
+        let steps = self.stats.steps;
+        if steps >= self.limits.max_steps {
             return Err(self.stop(Stop::StepLimit(self.limits.max_steps)));
         }
+        if self.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+            return Err(self.stop(Stop::Cancelled(steps)));
+        }
+        self.poll_at = next_poll(steps, self.limits.max_steps, self.cancel.is_some());
         Ok(())
     }
 

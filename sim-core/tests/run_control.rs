@@ -3,7 +3,9 @@
 mod common;
 
 use common::{at_ms, ms, node, recorders, send};
-use sim_core::{Limits, NodeId, RunUntilError, SimConfig, SimDuration, SimTime, StepKind, Stop};
+use sim_core::{
+    Cancel, Limits, NodeId, RunUntilError, SimConfig, SimDuration, SimTime, StepKind, Stop,
+};
 
 #[test]
 fn step_takes_one_event_at_a_time() {
@@ -78,6 +80,42 @@ fn the_step_limit_stops_a_run() {
     assert_eq!(sim.run_for(ms(5)).unwrap_err(), Stop::StepLimit(10));
     assert_eq!(sim.outcome().stats.steps, 10);
     assert!(!sim.outcome().passed());
+}
+
+#[test]
+fn a_cancel_token_stops_a_run_within_a_poll_interval_and_a_fresh_one_does_not() {
+    let chatter = |cancel: Option<Cancel>| {
+        let mut sim = recorders(
+            2,
+            SimConfig {
+                cancel,
+                ..SimConfig::new(1)
+            },
+        );
+        for payload in 0..3 * Cancel::POLL_STEPS {
+            sim.schedule_call(at_ms(payload), NodeId(0), move |_, ctx| {
+                ctx.send(NodeId(1), payload);
+            });
+        }
+        sim
+    };
+    let token = Cancel::new();
+    let mut untouched = chatter(Some(token.clone()));
+    untouched.run_for(SimDuration::from_secs(20)).unwrap();
+    let steps = untouched.outcome().stats.steps;
+    assert!(steps > 3 * Cancel::POLL_STEPS, "{steps}");
+    assert_eq!(untouched.outcome().trace_hash, {
+        let mut plain = chatter(None);
+        plain.run_for(SimDuration::from_secs(20)).unwrap();
+        plain.outcome().trace_hash
+    });
+
+    let token = Cancel::new();
+    let mut cancelled = chatter(Some(token.clone()));
+    token.cancel();
+    let stop = cancelled.run_for(SimDuration::from_secs(20)).unwrap_err();
+    assert_eq!(stop, Stop::Cancelled(Cancel::POLL_STEPS));
+    assert!(!cancelled.outcome().passed());
 }
 
 #[test]

@@ -204,11 +204,25 @@ fn the_json_report_and_junit_xml_describe_every_case() {
         path(&xml),
     ]);
     assert_eq!(code(&output), 1);
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(report["summary"]["cases"], 3);
-    assert_eq!(report["summary"]["safety"], 1);
-    let case = &report["suites"][0]["cases"][1];
+    let lines = report_lines(&json);
+    let (run, summary) = (&lines[0], &lines[lines.len() - 1]);
+    assert_eq!(run["type"], "run");
+    assert_eq!(run["schema"], "detsim-report/2");
+    assert_eq!(run["seeds"], "20..23");
+    assert_eq!(run["suites"][0]["scenario"], "buggy");
+    assert_eq!(run["command"][1], "run");
+    assert!(run["started_at"].as_str().unwrap().ends_with('Z'), "{run}");
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["complete"], true);
+    assert_eq!(summary["cases"], 3);
+    assert_eq!(summary["safety"], 1);
+    assert_eq!(
+        summary["implementations"]["detsim-raft"]["fail"][0],
+        "buggy"
+    );
+    assert_eq!(lines.len(), 5, "a run line, three cases, a summary");
+    let case = &lines[2];
+    assert_eq!(case["type"], "case");
     assert_eq!(case["seed"], 21);
     assert_eq!(case["verdict"], "safety");
     assert_eq!(case["violation"]["check"], "raft: election safety");
@@ -227,9 +241,22 @@ fn the_json_report_and_junit_xml_describe_every_case() {
         "{junit}"
     );
     assert!(
-        junit.contains("name=\"seed=21\"") && junit.contains("<failure"),
+        junit.contains("name=\"seed=21\"")
+            && junit.contains("classname=\"buggy.detsim-raft\"")
+            && junit.contains("<failure")
+            && junit.contains("timestamp=")
+            && junit.contains("failures=\"1\""),
         "{junit}"
     );
+}
+
+/// The lines of a JSON report, parsed.
+fn report_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }
 
 #[test]

@@ -300,3 +300,98 @@ fn a_cluster_whose_fields_disagree_points_at_its_table() {
         format!("{BASE}[cluster]\nvalidators = 4\n[cluster.genesis]\nstakes = [1, 1, 1, 1, 1]\n");
     assert_error(&chain, "3, column 1", "at most one stake per validator");
 }
+
+const RAFT: &str = "protocol = \"raft\"\nduration = \"10s\"\n";
+
+/// (the rest of a Raft scenario file, the error's position, what it says)
+const SEMANTIC_MISTAKES: [(&str, &str, &str); 13] = [
+    (
+        "[random_faults]\nstart = \"8s\"\nend = \"5s\"\n",
+        "4, column 9",
+        "random faults start at",
+    ),
+    (
+        "[random_faults]\nmean_interval = \"0s\"\n",
+        "4, column 17",
+        "a mean interval of 0",
+    ),
+    (
+        "[random_faults]\noutage_min = \"8s\"\noutage_max = \"5s\"\n",
+        "4, column 14",
+        "outage_min (8s) is longer than outage_max (5s)",
+    ),
+    (
+        "[random_faults]\nmax_down = 9\n",
+        "4, column 12",
+        "max_down = 9 but the cluster has 3 nodes",
+    ),
+    (
+        "[[faults]]\nat = \"1s\"\npartition = [[\"replica-0\", \"replica-1\"], [\"replica-1\"]]\n",
+        "5, column 43",
+        "replica-1 is in two partition groups",
+    ),
+    (
+        "[heal]\nwithin = \"0s\"\n",
+        "4, column 10",
+        "a heal phase of 0s",
+    ),
+    (
+        "[checks]\ninvariants = []\n",
+        "4, column 14",
+        "no safety property would be checked",
+    ),
+    (
+        "implementations = []\n",
+        "3, column 19",
+        "nothing would run",
+    ),
+    (
+        "name = \"../../x\"\n",
+        "3, column 8",
+        "\"../../x\" cannot name a scenario",
+    ),
+    (
+        "name = \"\"\n",
+        "3, column 8",
+        "\"\" cannot name a scenario",
+    ),
+    (
+        "[limits]\nmax_steps = 0\n",
+        "4, column 13",
+        "a step limit of 0",
+    ),
+    (
+        "[cluster]\nreplicas = -3\n",
+        "4, column 12",
+        "a whole number from 0 to 4294967295",
+    ),
+    (
+        "duration = \"6s\"\n",
+        "3, column 1",
+        "`duration` is set twice",
+    ),
+];
+
+/// Mistakes that parse as TOML and used to run anyway (or fail far from their cause):
+/// each is an error at its line and column, in plain words, with what to write.
+#[test]
+fn semantic_mistakes_are_refused_where_they_are_written() {
+    for (tail, position, message) in SEMANTIC_MISTAKES {
+        assert_error(&format!("{RAFT}{tail}"), position, message);
+    }
+    assert_error(
+        "protocol = \"raft\"\nduration = \"-5s\"\n",
+        "2, column 12",
+        "\"-5s\" is negative",
+    );
+    assert_error(
+        "protocol = \"raft\"\nduration = \"1000000h\"\n",
+        "2, column 12",
+        "more than the limit of 24h",
+    );
+    let raised = "protocol = \"raft\"\nduration = \"25h\"\n[limits]\nmax_duration = \"26h\"\n";
+    assert!(
+        parse_scenario(raised).is_ok(),
+        "a raised limit lets a long scenario through"
+    );
+}

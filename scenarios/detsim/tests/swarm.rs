@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use scenarios::CaseResult;
-use scenarios::swarm::{Shard, SwarmPlan, run_swarm};
+use scenarios::swarm::{Shard, SwarmPlan, run_all};
 
 fn suite(names: &[&str]) -> Vec<scenarios::Scenario> {
     let registry = detsim::registry();
@@ -39,13 +39,13 @@ fn essence(results: &[CaseResult]) -> Vec<(String, String, u64, String, u64, u64
 }
 
 fn run(plan: &SwarmPlan, jobs: usize) -> Vec<CaseResult> {
-    run_swarm(plan, &plan.cases(), jobs, false, &|_| {}).results
+    run_all(plan, jobs)
 }
 
 fn plan(shard: Shard) -> SwarmPlan {
     SwarmPlan {
         scenarios: suite(&["swarm-chain.toml", "swarm-raft.toml", "producer-crash.toml"]),
-        seeds: 0..6,
+        seeds: 0..=5,
         shard,
         implementations: None,
     }

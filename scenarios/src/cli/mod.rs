@@ -10,14 +10,15 @@
 //! ```
 //!
 //! Subcommands: `run` (swarms over seed ranges, `--jobs`, `--shard K/N`, regex filters,
-//! `--fail-fast`, `--report`, `--junit`, `--save-failures`), `repro` (replay a repro file
-//! exactly, `--trace`, `--check-determinism`, `--from-fuzz`), `shrink`, `list`,
-//! `save-vector`.
+//! `--fail-fast`, `--timeout`, `--report`, `--junit`, `--save-failures`), `repro` (replay
+//! a repro file exactly, `--trace`, `--check-determinism`, `--from-fuzz`), `shrink`,
+//! `list`, `save-vector`, `merge` (the reports of `--shard` jobs into one).
 //!
 //! Exit codes: 0 everything passed; 1 a safety invariant failed (or a test vector no
 //! longer matches); 2 bad input (a flag, a scenario or repro file); 3 a liveness check
 //! failed (or a run hit a limit); 4 a node or the engine panicked; 5 a repro file did
-//! not reproduce (its trace hash differs).
+//! not reproduce (its trace hash differs); 130 interrupted (Ctrl-C, SIGTERM), with the
+//! reports of the cases that ran.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -30,7 +31,10 @@ use crate::error::InputError;
 #[cfg(feature = "fuzzing")]
 use crate::fuzzing::FuzzSetup;
 use crate::registry::Registry;
+use out::say;
 
+mod merge;
+mod out;
 mod repro;
 mod run;
 mod shrink;
@@ -126,6 +130,7 @@ impl Cli {
             Command::Shrink(args) => shrink::shrink(&cli, args),
             Command::List { paths } => list(&cli, &paths),
             Command::SaveVector(args) => vector::save(&cli, args),
+            Command::Merge(args) => merge::merge(&cli, args),
         };
         match result {
             Ok(code) => ExitCode::from(code),
@@ -170,6 +175,8 @@ enum Command {
     },
     /// Record a scenario at a seed as a test vector.
     SaveVector(vector::SaveVectorArgs),
+    /// Merge the JSON reports of `run --shard K/N` jobs into one (and one JUnit XML).
+    Merge(merge::MergeArgs),
 }
 
 /// `list`: every scenario with its protocol, implementations, tags and description.
@@ -181,15 +188,15 @@ fn list(cli: &Session<'_>, paths: &[PathBuf]) -> Result<u8, InputError> {
         } else {
             format!(" [{}]", scenario.tags.join(", "))
         };
-        println!(
+        say!(
             "{}  ({}: {}){tags}",
             scenario.name,
             scenario.protocol(),
             scenario.implementations.join(", ")
         );
-        println!("    {}", file.display());
+        say!("    {}", file.display());
         if !scenario.description.is_empty() {
-            println!("    {}", scenario.description);
+            say!("    {}", scenario.description);
         }
     }
     Ok(0)

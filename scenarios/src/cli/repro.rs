@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Session;
+use super::out::say;
 use crate::case::{check_determinism_with, run_case_with};
 use crate::error::InputError;
 #[cfg(feature = "fuzzing")]
@@ -48,9 +49,12 @@ pub(super) fn repro(cli: &Session<'_>, args: ReproArgs) -> Result<u8, InputError
     };
     let repro = Repro::load(cli.registry, &file)?;
     let scenario = &repro.scenario;
-    println!(
+    say!(
         "replaying {} against {} with seed {} (written by detsim {})",
-        scenario.name, repro.implementation, repro.seed, repro.detsim_version
+        scenario.name,
+        repro.implementation,
+        repro.seed,
+        repro.detsim_version
     );
     let (result, trace) = run_case_with(
         scenario,
@@ -59,16 +63,17 @@ pub(super) fn repro(cli: &Session<'_>, args: ReproArgs) -> Result<u8, InputError
         repro.run_options(true),
     );
     if let Some(trace) = &trace {
-        println!("{}", summarize(trace, scenario, 12));
+        say!("{}", summarize(trace, scenario, 12));
         if let Some(path) = &args.trace {
             write_json_lines(trace, scenario, path)?;
-            println!("trace: {} ({} steps)", path.display(), trace.records.len());
+            say!("trace: {} ({} steps)", path.display(), trace.records.len());
         }
     }
-    println!("verdict: {} — {}", result.verdict, result.summary());
-    println!(
+    say!("verdict: {} — {}", result.verdict, result.summary());
+    say!(
         "trace hash: 0x{:016x} (expected 0x{:016x})",
-        result.trace_hash, repro.expected_trace_hash
+        result.trace_hash,
+        repro.expected_trace_hash
     );
     if args.check_determinism {
         match check_determinism_with(
@@ -77,21 +82,22 @@ pub(super) fn repro(cli: &Session<'_>, args: ReproArgs) -> Result<u8, InputError
             repro.seed,
             &repro.run_options(false),
         ) {
-            Ok(hash) => println!("determinism: two runs took the same steps (trace 0x{hash:016x})"),
+            Ok(hash) => say!("determinism: two runs took the same steps (trace 0x{hash:016x})"),
             Err(divergence) => {
-                println!("determinism: NOT deterministic\n{divergence}");
+                say!("determinism: NOT deterministic\n{divergence}");
                 return Ok(1);
             }
         }
     }
     if !repro.matches(&result) {
-        println!(
+        say!(
             "NOT REPRODUCED: expected verdict {} with trace 0x{:016x}; the build or the scenario changed",
-            repro.expected_verdict, repro.expected_trace_hash
+            repro.expected_verdict,
+            repro.expected_trace_hash
         );
         return Ok(5);
     }
-    println!("reproduced exactly");
+    say!("reproduced exactly");
     Ok(Tally::of([&result]).exit_code())
 }
 
@@ -149,7 +155,7 @@ fn from_fuzz(cli: &Session<'_>, args: &ReproArgs) -> Result<Result<PathBuf, u8>,
     });
     case.repro(&result)
         .write(&output, Some(&result.summary()))?;
-    println!(
+    say!(
         "{target} artifact {} -> repro file {}",
         artifact.display(),
         output.display()
@@ -166,7 +172,7 @@ fn replay_parser(setup: &FuzzSetup, target: Target, bytes: &[u8]) -> u8 {
     }));
     match outcome {
         Ok(()) => {
-            println!("{target}: the parser handled this input without panicking");
+            say!("{target}: the parser handled this input without panicking");
             0
         }
         Err(panic) => {
@@ -175,7 +181,7 @@ fn replay_parser(setup: &FuzzSetup, target: Target, bytes: &[u8]) -> u8 {
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("(no message)");
-            println!("{target}: the parser PANICKED: {message}");
+            say!("{target}: the parser PANICKED: {message}");
             4
         }
     }

@@ -1,23 +1,39 @@
 //! `detsim run`: scenarios (and test vectors) over seeds, on all cores.
+//!
+//! Everything a run could trip over is checked before its first case: the flags, the
+//! files, the output paths (created and opened now). Results are written as cases finish
+//! (the JSON report line by line, each repro file as its failure comes in), so an
+//! interrupt or a CI timeout loses nothing already found: Ctrl-C or SIGTERM stops
+//! starting cases, lets the running ones finish, writes the summary and exits with 130;
+//! a second signal aborts at once.
 
-use std::ops::Range;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use regex::Regex;
 
 use super::Session;
+use super::out::say;
 use crate::case::{CaseResult, Verdict};
-use crate::discover::scenario_files;
+use crate::discover::{Found, discover, no_scenarios, protocol_of};
 use crate::error::InputError;
 use crate::model::Scenario;
-use crate::report::{Report, Tally, summary_text};
+use crate::report::{CaseReport, ReportWriter, RunHeader, SuiteInfo, SuiteKind, repro_command};
 use crate::repro::{Repro, worth_saving};
-use crate::swarm::{Shard, SwarmPlan, run_swarm};
+use crate::swarm::{Shard, Stopped, SwarmOptions, SwarmPlan, run_swarm};
 use crate::testing::file_name;
-use crate::vectors::{Vector, find_vectors};
+use crate::vectors::Vector;
+
+/// The exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells do).
+pub(super) const INTERRUPTED: u8 = 130;
+
+/// The most worker threads `--jobs` accepts.
+const MAX_JOBS: usize = 1_024;
 
 /// Arguments of `detsim run`.
 #[derive(Debug, Args)]
@@ -28,11 +44,11 @@ pub(super) struct RunArgs {
     /// Run this one seed.
     #[arg(long, conflicts_with = "seeds")]
     seed: Option<u64>,
-    /// Run seeds A..B (B excluded), e.g. 0..100.
+    /// Run seeds A..B (B excluded) or A..=B (B included), e.g. 0..100.
     #[arg(long, value_parser = parse_seeds)]
-    seeds: Option<Range<u64>>,
-    /// Worker threads (default: every core).
-    #[arg(long, short)]
+    seeds: Option<RangeInclusive<u64>>,
+    /// Worker threads, 1 to 1024 (default: every core).
+    #[arg(long, short, value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// Run only slice K of N (1-based), e.g. 2/4, for CI matrices and cluster jobs.
     #[arg(long, value_parser = parse_shard)]
@@ -43,7 +59,7 @@ pub(super) struct RunArgs {
     /// Only implementations whose name matches this regex.
     #[arg(long = "impl")]
     implementation: Option<Regex>,
-    /// Write a JSON report here.
+    /// Write the JSON report here (JSON Lines, written as cases finish).
     #[arg(long)]
     report: Option<PathBuf>,
     /// Write JUnit XML here.
@@ -52,27 +68,68 @@ pub(super) struct RunArgs {
     /// Stop starting new cases after the first failure.
     #[arg(long)]
     fail_fast: bool,
-    /// Write one repro file per failure into this directory.
+    /// Write one repro file per failure into this directory, as failures are found.
     #[arg(long)]
     save_failures: Option<PathBuf>,
+    /// Stop a case that takes longer than this in wall time (e.g. 60s, 5m) and report
+    /// it as `limit`.
+    #[arg(long, value_parser = parse_timeout)]
+    timeout: Option<Duration>,
+    /// Succeed when the selection (filters, shard) leaves no case to run.
+    #[arg(long)]
+    allow_empty: bool,
 }
 
-fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
-    let (start, end) = text
-        .split_once("..")
-        .ok_or_else(|| format!("\"{text}\" is not a seed range; write A..B, e.g. 0..100"))?;
-    let number = |part: &str| {
-        part.trim()
-            .parse::<u64>()
-            .map_err(|_| format!("\"{part}\" is not a seed in \"{text}\""))
-    };
-    let range = number(start)?..number(end)?;
-    if range.is_empty() {
+fn parse_seeds(text: &str) -> Result<RangeInclusive<u64>, String> {
+    let (start, end, inclusive) = if let Some((a, b)) = text.split_once("..=") {
+        (a, b, true)
+    } else if let Some((a, b)) = text.split_once("..") {
+        (a, b, false)
+    } else {
         return Err(format!(
-            "the seed range {text} is empty; B must be greater than A"
+            "\"{text}\" is not a seed range; write A..B (B excluded) or A..=B, e.g. 0..100"
+        ));
+    };
+    let number = |part: &str| {
+        part.trim().parse::<u64>().map_err(|_| {
+            format!(
+                "\"{part}\" is not a seed in \"{text}\"; seeds are whole numbers from 0 to {}",
+                u64::MAX
+            )
+        })
+    };
+    let (start, end) = (number(start)?, number(end)?);
+    let last = if inclusive {
+        end
+    } else {
+        end.checked_sub(1)
+            .filter(|last| *last >= start)
+            .ok_or_else(|| format!("the seed range {text} is empty; B must be greater than A"))?
+    };
+    if last < start {
+        return Err(format!(
+            "the seed range {text} is empty; B must not be less than A"
         ));
     }
-    Ok(range)
+    Ok(start..=last)
+}
+
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(jobs) if (1..=MAX_JOBS).contains(&jobs) => Ok(jobs),
+        _ => Err(format!(
+            "\"{text}\" is not a number of worker threads; write 1 to {MAX_JOBS} (this machine has {})",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        )),
+    }
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = crate::units::parse_duration(text)?;
+    if duration.as_nanos() == 0 {
+        return Err("a timeout of 0 would stop every case; write e.g. 60s".to_string());
+    }
+    Ok(Duration::from_nanos(duration.as_nanos()))
 }
 
 fn parse_shard(text: &str) -> Result<Shard, String> {
@@ -90,87 +147,323 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
     }
 }
 
+/// `A..B` for reports (`A..=B` when B would not fit).
+fn seeds_text(seeds: &RangeInclusive<u64>) -> String {
+    match seeds.end().checked_add(1) {
+        Some(end) => format!("{}..{end}", seeds.start()),
+        None => format!("{}..={}", seeds.start(), seeds.end()),
+    }
+}
+
 pub(super) fn run(cli: &Session<'_>, args: RunArgs) -> Result<u8, InputError> {
-    let (plain, vector_dirs) = split_vectors(&args.paths)?;
-    let mut code = 0;
-    if !vector_dirs.is_empty() {
-        code = run_vectors(cli, &vector_dirs)?;
+    let (plan, vectors) = load(cli, &args)?;
+    check_selection(cli, &args, &plan, &vectors)?;
+    let mut writer = ReportWriter::create(
+        header(cli, &plan, &vectors),
+        args.report.as_deref(),
+        args.junit.as_deref(),
+    )?;
+    if let Some(dir) = &args.save_failures {
+        check_directory(dir)?;
     }
-    if plain.is_empty() {
-        return Ok(code);
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let _signals = Signals::install(&interrupt);
+    replay_vectors(cli, &vectors, plan.suites().len(), &mut writer)?;
+    let stopped = if plan.is_empty() {
+        None
+    } else {
+        run_cases(cli, &args, &plan, &mut writer, &interrupt)?
+    };
+    let finished = writer.finish(stopped.map(|s| match s {
+        Stopped::FailFast => "fail_fast",
+        Stopped::Interrupted => "interrupted",
+    }))?;
+    say!("{}", finished.text);
+    match stopped {
+        Some(Stopped::FailFast) => say!("stopped early (--fail-fast)"),
+        Some(Stopped::Interrupted) => {
+            say!(
+                "interrupted: {} of {} cases ran; the reports hold those, marked partial",
+                finished.summary.tally.cases - vectors_cases(&vectors),
+                plan.len()
+            );
+            return Ok(INTERRUPTED);
+        }
+        None => {}
     }
+    Ok(finished.summary.tally.exit_code())
+}
+
+/// Finds and loads what the paths hold: the plan of scenario cases, and the vectors
+/// (replayed by the first shard only).
+fn load(cli: &Session<'_>, args: &RunArgs) -> Result<(SwarmPlan, Vec<Vector>), InputError> {
+    let found = discover(&args.paths)?;
+    if found.scenarios.is_empty() && found.vectors.is_empty() {
+        return Err(no_scenarios(&args.paths));
+    }
+    let shard = args.shard.unwrap_or(Shard::ALL);
+    let vectors: Vec<Vector> = if shard.index == 0 {
+        found
+            .vectors
+            .iter()
+            .map(|d| Vector::load(cli.registry, d))
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    let scenarios = load_all(cli, &found, args.scenario.as_ref())?;
     let seeds = match (args.seed, args.seeds.clone()) {
-        (Some(seed), _) => seed..seed + 1,
+        (Some(seed), _) => seed..=seed,
         (None, Some(range)) => range,
+        (None, None) if scenarios.is_empty() => 0..=0,
         (None, None) => {
             let seed = crate::wall::fresh_seed();
-            println!("seed: {seed} (no --seed or --seeds given; rerun with --seed {seed})");
-            seed..seed + 1
+            say!("seed: {seed} (no --seed or --seeds given; rerun with --seed {seed})");
+            seed..=seed
         }
     };
-    let scenarios = load_all(cli, &plain, args.scenario.as_ref())?;
     let plan = SwarmPlan {
         scenarios,
-        seeds: seeds.clone(),
-        shard: args.shard.unwrap_or(Shard::ALL),
+        seeds,
+        shard,
         implementations: args.implementation.clone(),
     };
-    if let Some(filter) = &args.implementation {
-        let matched = plan
-            .scenarios
-            .iter()
-            .flat_map(|s| &s.implementations)
-            .any(|i| filter.is_match(i));
-        if !matched {
-            return Err(InputError::new(format!(
-                "no implementation of the selected scenarios matches --impl '{filter}'"
-            ))
-            .with_help(format!(
-                "implementations are: {}",
-                cli.registry.implementation_names().join(", ")
-            )));
+    Ok((plan, vectors))
+}
+
+/// The report's `run` line: the plan's suites, then one per vector and implementation.
+fn header(cli: &Session<'_>, plan: &SwarmPlan, vectors: &[Vector]) -> RunHeader {
+    let mut suites: Vec<SuiteInfo> = plan
+        .suites()
+        .into_iter()
+        .map(|(s, i)| {
+            let scenario = &plan.scenarios[s];
+            SuiteInfo::of(scenario, &scenario.implementations[i], SuiteKind::Scenario)
+        })
+        .collect();
+    for vector in vectors {
+        for implementation in &vector.scenario.implementations {
+            let mut info = SuiteInfo::of(&vector.scenario, implementation, SuiteKind::Vector);
+            info.scenario = vector.name();
+            info.file = Some(vector.dir.display().to_string());
+            suites.push(info);
         }
     }
-    let cases = plan.cases();
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let bar = progress_bar(cases.len() as u64);
-    let progress = |result: &CaseResult| {
+    RunHeader::new(
+        &cli.program,
+        seeds_text(&plan.seeds),
+        format!("{}/{}", plan.shard.index + 1, plan.shard.count),
+        suites,
+    )
+}
+
+/// Replays every vector (one case per implementation, at its recorded seed) into the
+/// report, whose vector suites start at `first_suite`.
+fn replay_vectors(
+    cli: &Session<'_>,
+    vectors: &[Vector],
+    first_suite: usize,
+    writer: &mut ReportWriter,
+) -> Result<(), InputError> {
+    let mut suite = first_suite;
+    for vector in vectors {
+        for result in vector.replay() {
+            let repro = format!("{} run {}", cli.program, vector.dir.display());
+            let line = match result.verdict {
+                Verdict::Skipped => {
+                    format!("skipped: {}", result.message.as_deref().unwrap_or(""))
+                }
+                verdict if verdict.is_failure() => {
+                    format!("FAILED {verdict}: {}", result.summary())
+                }
+                verdict => result
+                    .message
+                    .clone()
+                    .map_or_else(|| verdict.to_string(), |m| format!("{verdict} ({m})")),
+            };
+            say!("vector {} {}: {line}", vector.name(), result.implementation);
+            writer.record(CaseReport::of(suite, &result, repro))?;
+            suite += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the plan's cases, writing each result (and its repro file) as it comes in;
+/// returns why the swarm stopped early, if it did. A result that cannot be written
+/// stops the run and is the error.
+fn run_cases(
+    cli: &Session<'_>,
+    args: &RunArgs,
+    plan: &SwarmPlan,
+    writer: &mut ReportWriter,
+    interrupt: &AtomicBool,
+) -> Result<Option<Stopped>, InputError> {
+    let bar = progress_bar(u64::try_from(plan.len()).unwrap_or(u64::MAX));
+    let suites = plan.suites();
+    let mut announced = false;
+    let mut failed_writing: Option<InputError> = None;
+    let mut on_result = |result: CaseResult| {
         bar.inc(1);
+        if interrupt.load(Ordering::Relaxed) && !announced {
+            announced = true;
+            note(
+                &bar,
+                "interrupted: no new cases start; finishing the running ones \
+                 (interrupt again to abort)",
+            );
+        }
         if result.verdict.is_failure() {
-            bar.println(format!(
-                "FAILED {} {} seed {}: {}",
-                result.scenario,
-                result.implementation,
-                result.seed,
-                result.summary()
-            ));
+            note(
+                &bar,
+                &format!(
+                    "FAILED {} {} seed {}: {}",
+                    result.scenario,
+                    result.implementation,
+                    result.seed,
+                    result.summary()
+                ),
+            );
+        }
+        if let Err(error) = keep(cli, args, plan, &suites, writer, &bar, &result)
+            && failed_writing.is_none()
+        {
+            note(
+                &bar,
+                &format!("{error}\nstopping: results can no longer be saved"),
+            );
+            failed_writing = Some(error);
+            interrupt.store(true, Ordering::Relaxed);
         }
     };
-    let swarm = run_swarm(&plan, &cases, jobs, args.fail_fast, &progress);
+    let options = SwarmOptions {
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        fail_fast: args.fail_fast,
+        timeout: args.timeout,
+        interrupt: Some(interrupt),
+    };
+    let swarm = run_swarm(plan, &options, &mut on_result);
     bar.finish_and_clear();
-    let shard = args.shard.map_or_else(
-        || "1/1".to_string(),
-        |s| format!("{}/{}", s.index + 1, s.count),
-    );
-    let report = Report::new(
-        &cli.program,
-        &plan.scenarios,
-        &swarm.results,
-        &format!("{}..{}", seeds.start, seeds.end),
-        &shard,
-        swarm.wall_time.as_secs_f64(),
-    );
-    write_outputs(&args, &report)?;
-    if let Some(dir) = &args.save_failures {
-        save_failures(cli, dir, &plan.scenarios, &swarm.results)?;
+    match failed_writing {
+        Some(error) => Err(error),
+        None => Ok(swarm.stopped),
     }
-    println!("{}", summary_text(&report));
-    if swarm.stopped_early {
-        println!("stopped early (--fail-fast)");
+}
+
+/// Writes one result to the report, and its repro file if it is a failure worth one.
+fn keep(
+    cli: &Session<'_>,
+    args: &RunArgs,
+    plan: &SwarmPlan,
+    suites: &[(usize, usize)],
+    writer: &mut ReportWriter,
+    bar: &ProgressBar,
+    result: &CaseResult,
+) -> Result<(), InputError> {
+    let (suite, scenario) = locate(plan, suites, result);
+    writer.record(CaseReport::of(
+        suite,
+        result,
+        repro_command(&cli.program, scenario, result),
+    ))?;
+    if let Some(dir) = &args.save_failures
+        && worth_saving(result.verdict)
+    {
+        let file = save_failure(dir, scenario, result)?;
+        note(
+            bar,
+            &format!(
+                "saved repro: {}  (replay: {} repro {})",
+                file.display(),
+                cli.program,
+                file.display()
+            ),
+        );
     }
-    Ok(code.max(report.summary.tally.exit_code()))
+    Ok(())
+}
+
+fn vectors_cases(vectors: &[Vector]) -> u64 {
+    vectors
+        .iter()
+        .map(|v| v.scenario.implementations.len() as u64)
+        .sum()
+}
+
+/// The suite index and scenario of a result.
+fn locate<'p>(
+    plan: &'p SwarmPlan,
+    suites: &[(usize, usize)],
+    result: &CaseResult,
+) -> (usize, &'p Scenario) {
+    let index = suites
+        .iter()
+        .position(|&(s, i)| {
+            let scenario = &plan.scenarios[s];
+            scenario.name == result.scenario && scenario.implementations[i] == result.implementation
+        })
+        .expect("every result belongs to a suite of the plan");
+    (index, &plan.scenarios[suites[index].0])
+}
+
+/// Refuses a selection that runs nothing (unless `--allow-empty`) or an `--impl` filter
+/// that matches no implementation.
+fn check_selection(
+    cli: &Session<'_>,
+    args: &RunArgs,
+    plan: &SwarmPlan,
+    vectors: &[Vector],
+) -> Result<(), InputError> {
+    if let Some(filter) = &args.implementation
+        && !plan.scenarios.is_empty()
+        && plan.suites().is_empty()
+    {
+        return Err(InputError::new(format!(
+            "no implementation of the selected scenarios matches --impl '{filter}'"
+        ))
+        .with_help(format!(
+            "implementations are: {}",
+            cli.registry.implementation_names().join(", ")
+        )));
+    }
+    if plan.is_empty() && vectors.is_empty() && !args.allow_empty {
+        let why = if plan.scenarios.is_empty() {
+            "no scenario matches --scenario".to_string()
+        } else {
+            format!(
+                "shard {}/{} of these {} cases is empty",
+                plan.shard.index + 1,
+                plan.shard.count,
+                plan.suites().len() as u128
+                    * (u128::from(plan.seeds.end() - plan.seeds.start()) + 1)
+            )
+        };
+        return Err(InputError::new(format!("nothing to run: {why}"))
+            .with_help("widen the selection, or pass --allow-empty if an empty run is fine"));
+    }
+    Ok(())
+}
+
+/// Creates `dir` and makes sure files can be written in it, before anything runs.
+fn check_directory(dir: &Path) -> Result<(), InputError> {
+    let cannot = |e: std::io::Error| {
+        InputError::new(format!(
+            "cannot write repro files into {}: {e}",
+            dir.display()
+        ))
+        .with_help("pass a directory you may write to (it is created if missing)")
+    };
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    let probe = dir.join(".detsim-write-check");
+    std::fs::write(&probe, b"").map_err(cannot)?;
+    std::fs::remove_file(&probe).map_err(cannot)
+}
+
+/// A line on stdout while the progress bar (on stderr, if a terminal) steps aside.
+fn note(bar: &ProgressBar, text: &str) {
+    bar.suspend(|| say!("{text}"));
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -185,37 +478,31 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-/// Separates test-vector directories from scenario paths.
-fn split_vectors(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), InputError> {
-    let (mut plain, mut vectors) = (Vec::new(), Vec::new());
-    for path in paths {
-        let found = if path.is_dir() {
-            find_vectors(path)?
-        } else {
-            Vec::new()
-        };
-        if found.is_empty() {
-            plain.push(path.clone());
-        } else {
-            vectors.extend(found);
-        }
-    }
-    Ok((plain, vectors))
-}
-
+/// Loads the scenarios found, keeping those `filter` accepts. A file a walk found for a
+/// protocol this program does not have is passed over with a note (a repository may
+/// hold scenarios of several CLIs); a file named on the command line never is.
 fn load_all(
     cli: &Session<'_>,
-    paths: &[PathBuf],
+    found: &Found,
     filter: Option<&Regex>,
 ) -> Result<Vec<Scenario>, InputError> {
-    let mut scenarios = Vec::new();
-    for file in scenario_files(paths)? {
-        let scenario = cli.registry.load(&file)?;
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    let known = cli.registry.protocol_names();
+    for file in &found.scenarios {
+        if !found.given.contains(file)
+            && let Some(protocol) = protocol_of(file)
+            && !known.contains(&protocol.as_str())
+        {
+            eprintln!(
+                "{}: passed over: this program has no protocol \"{protocol}\" (it has {})",
+                file.display(),
+                known.join(", ")
+            );
+            continue;
+        }
+        let scenario = cli.registry.load(file)?;
         if filter.is_none_or(|re| re.is_match(&scenario.name)) {
-            if let Some(other) = scenarios
-                .iter()
-                .find(|s: &&Scenario| s.name == scenario.name)
-            {
+            if let Some(other) = scenarios.iter().find(|s| s.name == scenario.name) {
                 return Err(InputError::new(format!(
                     "two scenarios are named \"{}\": {} and {}",
                     scenario.name,
@@ -230,104 +517,51 @@ fn load_all(
             scenarios.push(scenario);
         }
     }
-    if scenarios.is_empty() {
-        return Err(InputError::new("no scenario matches --scenario"));
-    }
     Ok(scenarios)
 }
 
-fn write_outputs(args: &RunArgs, report: &Report) -> Result<(), InputError> {
-    let write = |path: &Path, text: String| {
-        std::fs::write(path, text)
-            .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))
-    };
-    if let Some(path) = &args.report {
-        write(path, report.to_json())?;
-    }
-    if let Some(path) = &args.junit {
-        write(path, report.to_junit())?;
-    }
-    Ok(())
-}
-
-fn save_failures(
-    cli: &Session<'_>,
+/// Writes the repro file of a failure into `dir` and returns its path.
+fn save_failure(
     dir: &Path,
-    scenarios: &[Scenario],
-    results: &[CaseResult],
-) -> Result<(), InputError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| InputError::new(format!("cannot create {}: {e}", dir.display())))?;
-    for result in results.iter().filter(|r| worth_saving(r.verdict)) {
-        let Some(scenario) = scenarios.iter().find(|s| s.name == result.scenario) else {
-            continue;
-        };
-        let file = dir.join(file_name(&format!(
-            "{}-{}-seed{}.toml",
-            result.scenario, result.implementation, result.seed
-        )));
-        Repro::of(scenario, result).write(&file, Some(&result.summary()))?;
-        println!(
-            "saved repro: {}  (replay: {} repro {})",
-            file.display(),
-            cli.program,
-            file.display()
-        );
-    }
-    Ok(())
+    scenario: &Scenario,
+    result: &CaseResult,
+) -> Result<PathBuf, InputError> {
+    let file = dir.join(file_name(&format!(
+        "{}-{}-seed{}.toml",
+        result.scenario, result.implementation, result.seed
+    )));
+    Repro::of(scenario, result).write(&file, Some(&result.summary()))?;
+    Ok(file)
 }
 
-/// Replays every test vector; seeds come from the vectors.
-fn run_vectors(cli: &Session<'_>, dirs: &[PathBuf]) -> Result<u8, InputError> {
-    let vectors: Vec<Vector> = dirs
-        .iter()
-        .map(|d| Vector::load(cli.registry, d))
-        .collect::<Result<_, _>>()?;
-    let results = Mutex::new(Vec::new());
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "vectors replay side by side; each case runs on one thread from its seed"
-    )]
-    std::thread::scope(|scope| {
-        for vector in &vectors {
-            let results = &results;
-            scope.spawn(move || {
-                let replayed = vector.replay();
-                results
-                    .lock()
-                    .expect("no panic while holding results")
-                    .push((vector.name(), replayed));
-            });
+/// SIGINT and SIGTERM while a run is on: the first sets the interrupt flag, a second
+/// exits at once. Dropping it restores the previous handlers.
+struct Signals(Vec<signal_hook::SigId>);
+
+impl Signals {
+    fn install(flag: &Arc<AtomicBool>) -> Signals {
+        let mut ids = Vec::new();
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // The order matters: the exit checks the flag before the flag is set.
+            if let Ok(id) = signal_hook::flag::register_conditional_shutdown(
+                signal,
+                i32::from(INTERRUPTED),
+                Arc::clone(flag),
+            ) {
+                ids.push(id);
+            }
+            if let Ok(id) = signal_hook::flag::register(signal, Arc::clone(flag)) {
+                ids.push(id);
+            }
         }
-    });
-    let mut results = results.into_inner().expect("threads are done");
-    results.sort_by(|a, b| a.0.cmp(&b.0));
-    let all: Vec<CaseResult> = results
-        .iter()
-        .flat_map(|(_, r)| r.iter().cloned())
-        .collect();
-    for (name, cases) in &results {
-        for case in cases {
-            let note = match case.verdict {
-                Verdict::Skipped => {
-                    format!("skipped: {}", case.message.as_deref().unwrap_or(""))
-                }
-                verdict if verdict.is_failure() => format!("FAILED {verdict}: {}", case.summary()),
-                verdict => case
-                    .message
-                    .clone()
-                    .map_or_else(|| verdict.to_string(), |m| format!("{verdict} ({m})")),
-            };
-            println!("vector {name} {}: {note}", case.implementation);
+        Signals(ids)
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        for id in self.0.drain(..) {
+            signal_hook::low_level::unregister(id);
         }
     }
-    let tally = Tally::of(&all);
-    println!(
-        "{} vector cases: {} passed, {} failed, {} skipped",
-        tally.cases,
-        tally.passed,
-        tally.failed(),
-        tally.skipped
-    );
-    Ok(tally.exit_code())
 }

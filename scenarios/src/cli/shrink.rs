@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Session;
+use super::out::say;
 use crate::error::InputError;
 use crate::repro::Repro;
 
@@ -27,10 +28,10 @@ pub(super) fn shrink(cli: &Session<'_>, args: ShrinkArgs) -> Result<u8, InputErr
     shrunk
         .repro
         .write(&args.output, Some(&shrunk.result.summary()))?;
-    println!("before: {}", shrunk.before);
-    println!("after:  {}", shrunk.after);
-    println!("still fails: {}", shrunk.result.summary());
-    println!(
+    say!("before: {}", shrunk.before);
+    say!("after:  {}", shrunk.after);
+    say!("still fails: {}", shrunk.result.summary());
+    say!(
         "{} runs; wrote {} (replay: {} repro {})",
         shrunk.runs,
         args.output.display(),

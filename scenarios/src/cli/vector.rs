@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Session;
+use super::out::say;
 use crate::error::InputError;
 use crate::vectors::save_vector;
 
@@ -38,6 +39,6 @@ pub(super) fn save(cli: &Session<'_>, args: SaveVectorArgs) -> Result<u8, InputE
         .case
         .unwrap_or_else(|| format!("{}-seed{}", scenario.name, args.seed));
     let dir = save_vector(&args.out, &scenario, args.seed, &args.suite, &case, &source)?;
-    println!("saved test vector {}", dir.display());
+    say!("saved test vector {}", dir.display());
     Ok(0)
 }

@@ -227,6 +227,33 @@ impl Validator<'_> {
         self.network_actions(fault, names, span)
     }
 
+    /// The groups of a `partition`, each node in one group at most.
+    fn partition_groups(
+        &self,
+        groups: &[Vec<crate::file::Text>],
+        names: &[String],
+    ) -> Result<Vec<Vec<NodeId>>, InputError> {
+        let mut resolved: Vec<Vec<NodeId>> = Vec::new();
+        for group in groups {
+            let mut ids = Vec::new();
+            for name in group {
+                let id = self.source.node(names, name)?;
+                if resolved.iter().chain([&ids]).any(|g| g.contains(&id)) {
+                    return Err(self
+                        .source
+                        .error(
+                            name.span(),
+                            format!("{} is in two partition groups", name.get_ref()),
+                        )
+                        .with_help("each node belongs to one group at most"));
+                }
+                ids.push(id);
+            }
+            resolved.push(ids);
+        }
+        Ok(resolved)
+    }
+
     fn network_actions(
         &self,
         fault: &FaultFile,
@@ -235,12 +262,7 @@ impl Validator<'_> {
     ) -> Result<Vec<(SimDuration, Fault)>, InputError> {
         let now = |fault: Fault| Ok(vec![(SimDuration::ZERO, fault)]);
         if let Some(groups) = &fault.partition {
-            let mut resolved = Vec::new();
-            for group in groups {
-                let ids: Result<Vec<NodeId>, InputError> =
-                    group.iter().map(|n| self.source.node(names, n)).collect();
-                resolved.push(ids?);
-            }
+            let resolved = self.partition_groups(groups, names)?;
             return now(Fault::Partition(Partition::Groups(resolved)));
         }
         if let Some(one_way) = &fault.one_way {
@@ -344,6 +366,7 @@ impl Validator<'_> {
     pub(super) fn random_faults(
         &self,
         file: &ScenarioFile,
+        names: &[String],
         duration: SimDuration,
     ) -> Result<Option<RandomFaults>, InputError> {
         let Some(table) = &file.random_faults else {
@@ -390,6 +413,7 @@ impl Validator<'_> {
             (_, Some(weights)) => self.weights(weights)?,
             (kinds, None) => self.kinds(kinds.as_ref())?,
         };
+        self.check_generator(table, &generator, names)?;
         generator
             .validate()
             .map_err(|m| InputError::new(format!("random_faults: {m}")))?;
@@ -397,6 +421,66 @@ impl Validator<'_> {
             generator,
             swarm: table.swarm.unwrap_or(true),
         }))
+    }
+
+    /// The checks that span fields of `[random_faults]`, each at the field to change.
+    fn check_generator(
+        &self,
+        table: &crate::file::RandomFaultsFile,
+        generator: &FaultGenerator,
+        names: &[String],
+    ) -> Result<(), InputError> {
+        let span_of = |text: &Option<crate::file::Text>| text.as_ref().map_or(0..0, Spanned::span);
+        if generator.start > generator.end {
+            return Err(self
+                .source
+                .error(
+                    span_of(&table.start),
+                    format!(
+                        "random faults start at {} but end at {}",
+                        generator.start, generator.end
+                    ),
+                )
+                .with_help("`start` must come before `end`"));
+        }
+        if generator.mean_interval == SimDuration::ZERO {
+            return Err(self
+                .source
+                .error(
+                    span_of(&table.mean_interval),
+                    "a mean interval of 0 would draw faults without end",
+                )
+                .with_help("write the mean time between faults, e.g. mean_interval = \"5s\""));
+        }
+        if generator.outage_min > generator.outage_max {
+            return Err(self
+                .source
+                .error(
+                    span_of(&table.outage_min),
+                    format!(
+                        "outage_min ({}) is longer than outage_max ({})",
+                        crate::units::format_duration(generator.outage_min),
+                        crate::units::format_duration(generator.outage_max)
+                    ),
+                )
+                .with_help("outages are drawn between outage_min and outage_max"));
+        }
+        if let Some(max) = &table.max_down
+            && *max.get_ref() as usize > names.len()
+        {
+            return Err(self
+                .source
+                .error(
+                    max.span(),
+                    format!(
+                        "max_down = {} but the cluster has {} nodes",
+                        max.get_ref(),
+                        names.len()
+                    ),
+                )
+                .with_help("at most every node can be down at once"));
+        }
+        Ok(())
     }
 
     fn weights(
