@@ -138,6 +138,13 @@ impl ChainNode {
     /// Rebuilds the last vote and then the tree from disk after a crash. The vote comes
     /// first, so that replaying blocks cannot lead to a second vote for a height.
     pub(crate) fn restore(&mut self, ctx: &mut Context<'_, Self>) {
+        // Read the quorum before replaying the blocks: replaying them justifies their
+        // ancestors again, and each of those justifications rewrites the quorum record
+        // (`report_finalized` -> `persist_quorum`) with a lower block's quorum. The record
+        // may hold the only copy of a quorum that includes this validator's own vote
+        // (one its peers never received), and its vote record may already use that block
+        // as its source: lose it and the validator can never vote again.
+        let quorum = Self::read_record(ctx, QUORUM_KEY);
         let keys: Vec<String> = ctx
             .disk()
             .keys()
@@ -190,12 +197,12 @@ impl ChainNode {
                 }),
             }
         }
-        self.restore_quorums(ctx);
+        self.restore_quorum(ctx, quorum);
     }
 
-    /// Re-reads the last quorum on disk (damaged votes fail their signature check).
-    fn restore_quorums(&mut self, ctx: &mut Context<'_, Self>) {
-        let record = Self::read_record(ctx, QUORUM_KEY);
+    /// Applies the quorum record read before the replay (damaged votes fail their
+    /// signature check); justifying its block persists that quorum again.
+    fn restore_quorum(&mut self, ctx: &mut Context<'_, Self>, record: Option<Vec<u8>>) {
         let votes = record.and_then(|bytes| decode::<Vec<Endorsement>>(&bytes).ok());
         for vote in votes.unwrap_or_default() {
             let finalized = self.add_vote(vote);
