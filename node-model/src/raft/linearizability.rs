@@ -60,31 +60,73 @@ pub(crate) enum Outcome {
     TooLarge { states: u64 },
 }
 
-/// A set of operation indexes.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Placed(Vec<u64>);
+/// A set of operation indexes, as the ones below `prefix` (all placed) and a bitset of
+/// the ones from `prefix` on. Canonical: `prefix` is not in the set (bit 0 clear) and
+/// `rest` has no trailing zero words, so equal sets have equal representations. Its
+/// size is the window of operations placed out of invocation order, not the history.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Placed {
+    prefix: usize,
+    rest: Vec<u64>,
+}
 
 impl Placed {
-    fn new(len: usize) -> Placed {
-        Placed(vec![0; len.div_ceil(64)])
-    }
-
     fn contains(&self, index: usize) -> bool {
-        self.0[index / 64] & (1 << (index % 64)) != 0
+        if index < self.prefix {
+            return true;
+        }
+        let bit = index - self.prefix;
+        self.rest
+            .get(bit / 64)
+            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
     }
 
     fn with(&self, index: usize) -> Placed {
+        debug_assert!(!self.contains(index));
         let mut next = self.clone();
-        next.0[index / 64] |= 1 << (index % 64);
+        let bit = index - next.prefix;
+        if next.rest.len() <= bit / 64 {
+            next.rest.resize(bit / 64 + 1, 0);
+        }
+        next.rest[bit / 64] |= 1 << (bit % 64);
+        next.normalize();
         next
     }
 
-    fn count(&self) -> usize {
-        self.0.iter().map(|word| word.count_ones() as usize).sum()
+    /// Moves the placed run at the start of `rest` into `prefix`.
+    fn normalize(&mut self) {
+        let whole = self
+            .rest
+            .iter()
+            .take_while(|&&word| word == u64::MAX)
+            .count();
+        if whole > 0 {
+            self.rest.drain(..whole);
+            self.prefix += whole * 64;
+        }
+        let shift = self
+            .rest
+            .first()
+            .map_or(0, |word| word.trailing_ones() as usize);
+        if shift > 0 {
+            for i in 0..self.rest.len() {
+                let high = self.rest.get(i + 1).map_or(0, |next| next << (64 - shift));
+                self.rest[i] = (self.rest[i] >> shift) | high;
+            }
+            self.prefix += shift;
+        }
+        while self.rest.last() == Some(&0) {
+            self.rest.pop();
+        }
     }
 
-    fn covers(&self, other: &Placed) -> bool {
-        self.0.iter().zip(&other.0).all(|(a, b)| a & b == *b)
+    fn count(&self) -> usize {
+        self.prefix
+            + self
+                .rest
+                .iter()
+                .map(|word| word.count_ones() as usize)
+                .sum::<usize>()
     }
 }
 
@@ -94,6 +136,20 @@ struct State {
     value: Option<Value>,
 }
 
+/// Every completed operation is placed. `next_required[i]` is the first completed
+/// operation at `i` or later (`ops.len()` if none): only those in the window can be
+/// placed, so this looks at a window's worth of them.
+fn covers(state: &State, next_required: &[usize]) -> bool {
+    let mut index = next_required[state.placed.prefix.min(next_required.len() - 1)];
+    while index < next_required.len() - 1 {
+        if !state.placed.contains(index) {
+            return false;
+        }
+        index = next_required[index + 1];
+    }
+    true
+}
+
 /// Searches for a linearization of `ops` (sorted by `invoked`) on a register that
 /// starts empty, exploring at most `budget` states.
 pub(crate) fn search(ops: &[KeyOp], budget: u64) -> Outcome {
@@ -101,14 +157,21 @@ pub(crate) fn search(ops: &[KeyOp], budget: u64) -> Outcome {
         ops.is_sorted_by_key(|op| op.invoked),
         "ops sorted by invocation"
     );
-    let mut required = Placed::new(ops.len());
-    for (index, op) in ops.iter().enumerate() {
-        if op.returned.is_some() {
-            required = required.with(index);
-        }
+    debug_assert!(
+        ops.iter()
+            .all(|op| op.returned.is_none_or(|r| r >= op.invoked)),
+        "an operation returns no earlier than it is invoked"
+    );
+    let mut next_required = vec![ops.len(); ops.len() + 1];
+    for index in (0..ops.len()).rev() {
+        next_required[index] = if ops[index].returned.is_some() {
+            index
+        } else {
+            next_required[index + 1]
+        };
     }
     let start = State {
-        placed: Placed::new(ops.len()),
+        placed: Placed::default(),
         value: None,
     };
     let mut visited = BTreeSet::from([start.clone()]);
@@ -116,7 +179,7 @@ pub(crate) fn search(ops: &[KeyOp], budget: u64) -> Outcome {
     let mut deepest = (0, start);
     let mut states = 0;
     while let Some(state) = stack.pop() {
-        if state.placed.covers(&required) {
+        if covers(&state, &next_required) {
             return Outcome::Linearizable { states };
         }
         states += 1;
@@ -150,17 +213,25 @@ pub(crate) fn search(ops: &[KeyOp], budget: u64) -> Outcome {
 }
 
 /// The unplaced operations that real time allows next: invoked before every other
-/// unplaced, completed operation returned.
+/// unplaced, completed operation returned. Everything below the prefix is placed, and
+/// no operation invoked after the earliest return seen so far can return earlier (it
+/// returns after it is invoked), so both scans stop at the window's end.
 fn candidates<'a>(ops: &'a [KeyOp], state: &'a State) -> impl Iterator<Item = usize> + 'a {
-    let horizon = ops
-        .iter()
-        .enumerate()
-        .filter(|&(index, _)| !state.placed.contains(index))
-        .filter_map(|(_, op)| op.returned)
-        .min()
-        .unwrap_or(u64::MAX);
+    let start = state.placed.prefix.min(ops.len());
+    let mut horizon = u64::MAX;
+    for (index, op) in ops.iter().enumerate().skip(start) {
+        if op.invoked > horizon {
+            break;
+        }
+        if !state.placed.contains(index)
+            && let Some(returned) = op.returned
+        {
+            horizon = horizon.min(returned);
+        }
+    }
     ops.iter()
         .enumerate()
+        .skip(start)
         .take_while(move |(_, op)| op.invoked < horizon)
         .filter(|&(index, _)| !state.placed.contains(index))
         .map(|(index, _)| index)
@@ -194,5 +265,86 @@ mod tests {
     #[test]
     fn an_empty_history_is_linearizable() {
         assert_eq!(search(&[], 1), Outcome::Linearizable { states: 0 });
+    }
+
+    /// Is there an order of some of `ops` (every completed one, any pending ones) in
+    /// which an operation that returned before another was invoked comes first and every
+    /// read returns the latest write? By trying every order, from the definition.
+    fn linearizable_by_definition(ops: &[KeyOp]) -> bool {
+        fn extend(ops: &[KeyOp], placed: &mut Vec<usize>, value: Option<Value>) -> bool {
+            let complete = ops
+                .iter()
+                .enumerate()
+                .all(|(i, op)| op.returned.is_none() || placed.contains(&i));
+            if complete {
+                return true;
+            }
+            for next in 0..ops.len() {
+                if placed.contains(&next) {
+                    continue;
+                }
+                // Everything that returned before `next` was invoked must already be
+                // placed (a pending operation never returned).
+                let in_time = ops.iter().enumerate().all(|(i, op)| {
+                    placed.contains(&i) || op.returned.is_none_or(|r| r > ops[next].invoked)
+                });
+                let Some(after) = ops[next].effect.apply(value) else {
+                    continue;
+                };
+                if in_time {
+                    placed.push(next);
+                    if extend(ops, placed, after) {
+                        return true;
+                    }
+                    placed.pop();
+                }
+            }
+            false
+        }
+        extend(ops, &mut Vec::new(), None)
+    }
+
+    /// Up to seven operations with distinct positions, some pending, sorted by
+    /// invocation, on values 0..3.
+    fn histories() -> impl proptest::strategy::Strategy<Value = Vec<KeyOp>> {
+        use proptest::prelude::*;
+        (1_usize..=7)
+            .prop_flat_map(|n| {
+                let positions = Just((0..2 * n as u64).collect::<Vec<_>>()).prop_shuffle();
+                let effects = proptest::collection::vec((any::<bool>(), 0_u64..3, 0_u8..4), n);
+                (positions, effects)
+            })
+            .prop_map(|(positions, effects)| {
+                let mut ops: Vec<KeyOp> = effects
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (write, value, pending))| {
+                        let (a, b) = (positions[2 * i], positions[2 * i + 1]);
+                        let effect = match (write, value) {
+                            (true, v) => Effect::Write(v),
+                            (false, 0) => Effect::Read(None),
+                            (false, v) => Effect::Read(Some(v)),
+                        };
+                        op(effect, a.min(b), (pending != 0).then_some(a.max(b)))
+                    })
+                    .collect();
+                ops.sort_by_key(|op| op.invoked);
+                ops
+            })
+    }
+
+    proptest::proptest! {
+        /// The memoised search with its windowed state agrees with the definition.
+        #[test]
+        fn the_search_agrees_with_trying_every_order(ops in histories()) {
+            let found = search(&ops, 1_000_000);
+            let gave_up = matches!(found, Outcome::TooLarge { .. });
+            proptest::prop_assert!(!gave_up, "gave up on {} operations", ops.len());
+            proptest::prop_assert_eq!(
+                matches!(found, Outcome::Linearizable { .. }),
+                linearizable_by_definition(&ops),
+                "{:?}", ops
+            );
+        }
     }
 }
