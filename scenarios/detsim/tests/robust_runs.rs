@@ -133,6 +133,7 @@ fn an_interrupt_mid_sweep_leaves_a_partial_report_and_the_repro_files_found_so_f
         assert_eq!(code(&output), 130, "{}", text(&output.stderr));
         let stdout = text(&output.stdout);
         assert!(stdout.contains("interrupted:"), "{stdout}");
+        assert!(text(&output.stderr).contains("interrupt again to abort"));
 
         let lines = lines(&report);
         let summary = lines.last().unwrap();
@@ -171,7 +172,7 @@ fn an_interrupt_mid_sweep_leaves_a_partial_report_and_the_repro_files_found_so_f
 }
 
 #[test]
-fn a_second_interrupt_aborts_without_waiting_for_the_running_case() {
+fn a_second_interrupt_a_second_later_aborts_without_waiting_for_the_running_case() {
     let dir = scratch("abort");
     let long = dir.join("long.toml");
     std::fs::write(
@@ -193,10 +194,11 @@ fn a_second_interrupt_aborts_without_waiting_for_the_running_case() {
     ]);
     wait_for("the run line", || !lines(&report).is_empty());
     signal(&child, "INT");
-    sleep(Duration::from_millis(300));
+    signal(&child, "INT");
+    sleep(Duration::from_millis(1_500));
     assert!(
         child.try_wait().unwrap().is_none(),
-        "the first waits for the running case"
+        "the first waits for the running case, and one right after it is the same one"
     );
     signal(&child, "INT");
     let output = finish(child);
@@ -204,7 +206,9 @@ fn a_second_interrupt_aborts_without_waiting_for_the_running_case() {
     let lines = lines(&report);
     assert!(
         lines.iter().all(|l| l["type"] == "run"),
-        "aborted before any case finished: {lines:?}"
+        "aborted before any case finished, but the report has {} lines; stderr: {}",
+        lines.len(),
+        text(&output.stderr)
     );
 }
 

@@ -28,6 +28,7 @@ use crate::repro::{Repro, worth_saving};
 use crate::swarm::{Shard, Stopped, SwarmOptions, SwarmPlan, run_swarm};
 use crate::testing::file_name;
 use crate::vectors::Vector;
+use crate::wall::Stopwatch;
 
 /// The exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells do).
 pub(super) const INTERRUPTED: u8 = 130;
@@ -156,6 +157,9 @@ fn seeds_text(seeds: &RangeInclusive<u64>) -> String {
 }
 
 pub(super) fn run(cli: &Session<'_>, args: RunArgs) -> Result<u8, InputError> {
+    // First, so that a signal that comes as soon as the report exists is caught.
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let _signals = Signals::install(&interrupt);
     let (plan, vectors) = load(cli, &args)?;
     check_selection(cli, &args, &plan, &vectors)?;
     let mut writer = ReportWriter::create(
@@ -166,8 +170,6 @@ pub(super) fn run(cli: &Session<'_>, args: RunArgs) -> Result<u8, InputError> {
     if let Some(dir) = &args.save_failures {
         check_directory(dir)?;
     }
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let _signals = Signals::install(&interrupt);
     replay_vectors(cli, &vectors, plan.suites().len(), &mut writer)?;
     let stopped = if plan.is_empty() {
         None
@@ -301,18 +303,9 @@ fn run_cases(
 ) -> Result<Option<Stopped>, InputError> {
     let bar = progress_bar(u64::try_from(plan.len()).unwrap_or(u64::MAX));
     let suites = plan.suites();
-    let mut announced = false;
     let mut failed_writing: Option<InputError> = None;
     let mut on_result = |result: CaseResult| {
         bar.inc(1);
-        if interrupt.load(Ordering::Relaxed) && !announced {
-            announced = true;
-            note(
-                &bar,
-                "interrupted: no new cases start; finishing the running ones \
-                 (interrupt again to abort)",
-            );
-        }
         if result.verdict.is_failure() {
             note(
                 &bar,
@@ -534,34 +527,64 @@ fn save_failure(
     Ok(file)
 }
 
-/// SIGINT and SIGTERM while a run is on: the first sets the interrupt flag, a second
-/// exits at once. Dropping it restores the previous handlers.
-struct Signals(Vec<signal_hook::SigId>);
+/// SIGINT and SIGTERM while a run is on: the first sets the interrupt flag; another,
+/// a second or more later, exits at once. (Signals within a second count as one: `timeout`
+/// and some CI runners signal both the process and its group.) Dropping it restores the
+/// previous handlers.
+struct Signals {
+    handle: Option<signal_hook::iterator::Handle>,
+    listener: Option<std::thread::JoinHandle<()>>,
+}
 
 impl Signals {
     fn install(flag: &Arc<AtomicBool>) -> Signals {
-        let mut ids = Vec::new();
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            // The order matters: the exit checks the flag before the flag is set.
-            if let Ok(id) = signal_hook::flag::register_conditional_shutdown(
-                signal,
-                i32::from(INTERRUPTED),
-                Arc::clone(flag),
-            ) {
-                ids.push(id);
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return Signals {
+                handle: None,
+                listener: None,
+            };
+        };
+        let handle = signals.handle();
+        let flag = Arc::clone(flag);
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the CLI's signal listener, outside every simulation"
+        )]
+        let listener = std::thread::spawn(move || {
+            let mut first: Option<Stopwatch> = None;
+            for _ in signals.forever() {
+                match first {
+                    None => {
+                        flag.store(true, Ordering::Relaxed);
+                        first = Some(Stopwatch::start());
+                        eprintln!(
+                            "interrupted: no new cases start; finishing the running ones \
+                             (interrupt again to abort)"
+                        );
+                    }
+                    Some(since) if since.elapsed() >= Duration::from_secs(1) => {
+                        eprintln!("aborted: the reports end at the last case that finished");
+                        std::process::exit(i32::from(INTERRUPTED));
+                    }
+                    Some(_) => {}
+                }
             }
-            if let Ok(id) = signal_hook::flag::register(signal, Arc::clone(flag)) {
-                ids.push(id);
-            }
+        });
+        Signals {
+            handle: Some(handle),
+            listener: Some(listener),
         }
-        Signals(ids)
     }
 }
 
 impl Drop for Signals {
     fn drop(&mut self) {
-        for id in self.0.drain(..) {
-            signal_hook::low_level::unregister(id);
+        if let Some(handle) = self.handle.take() {
+            handle.close();
+        }
+        if let Some(listener) = self.listener.take() {
+            let _ = listener.join();
         }
     }
 }
