@@ -352,15 +352,15 @@ pub enum Line {
     Summary(RunSummary),
 }
 
-/// What JUnit keeps of a case until the end.
+/// What JUnit keeps of a case until the end: little for a pass.
 #[derive(Clone, Debug)]
 struct JunitCase {
-    suite: usize,
+    suite: u32,
+    verdict: Verdict,
     seed: u64,
     time: Duration,
-    verdict: Verdict,
-    why: String,
-    repro: String,
+    /// Why it failed or was skipped, and its repro command (none for a pass).
+    detail: Option<Box<(String, String)>>,
 }
 
 /// How many failures the terminal summary shows.
@@ -451,12 +451,12 @@ impl ReportWriter {
         self.tallies[case.suite].add(case.verdict);
         if let Some((_, cases)) = &mut self.junit {
             cases.push(JunitCase {
-                suite: case.suite,
+                suite: u32::try_from(case.suite).expect("fewer than 2^32 suites"),
+                verdict: case.verdict,
                 seed: case.seed,
                 time: Duration::from_secs_f64(case.wall_time_s),
-                verdict: case.verdict,
-                why: case.why(),
-                repro: case.repro.clone(),
+                detail: (case.verdict != Verdict::Pass)
+                    .then(|| Box::new((case.why(), case.repro.clone()))),
             });
         }
         if case.verdict.is_failure() {
@@ -564,12 +564,17 @@ fn junit_xml(header: &RunHeader, cases: &[JunitCase], wall: f64) -> String {
         .collect();
     let mut times = vec![Duration::ZERO; suites.len()];
     for case in cases {
-        let info = &header.suites[case.suite];
+        let suite = case.suite as usize;
+        let info = &header.suites[suite];
+        let (why, repro) = case
+            .detail
+            .as_deref()
+            .map_or(("", ""), |(why, repro)| (why.as_str(), repro.as_str()));
         let status = match case.verdict {
             Verdict::Pass => TestCaseStatus::success(),
             Verdict::Skipped => {
                 let mut status = TestCaseStatus::skipped();
-                status.set_message(case.why.as_str());
+                status.set_message(why);
                 status
             }
             verdict => {
@@ -579,17 +584,17 @@ fn junit_xml(header: &RunHeader, cases: &[JunitCase], wall: f64) -> String {
                     NonSuccessKind::Failure
                 };
                 let mut status = TestCaseStatus::non_success(kind);
-                status.set_message(format!("{verdict}: {}", case.why));
+                status.set_message(format!("{verdict}: {why}"));
                 status.set_type(verdict.name());
-                status.set_description(format!("reproduce with: {}", case.repro));
+                status.set_description(format!("reproduce with: {repro}"));
                 status
             }
         };
         let mut test_case = TestCase::new(format!("seed={}", case.seed), status);
         test_case.set_classname(format!("{}.{}", info.scenario, info.implementation));
         test_case.set_time(case.time);
-        times[case.suite] += case.time;
-        suites[case.suite].add_test_case(test_case);
+        times[suite] += case.time;
+        suites[suite].add_test_case(test_case);
     }
     for (suite, time) in suites.iter_mut().zip(times) {
         suite.set_time(time);
