@@ -105,8 +105,9 @@ pub(crate) struct Core<M, T, O> {
     pub(crate) timers: TimerSlots,
     pub(crate) observations: Vec<Observation<O>>,
     pub(crate) node_count: u32,
-    /// Deliveries waiting for a clog to clear, in arrival order.
-    pub(crate) held: Vec<Delivery<M>>,
+    /// Deliveries waiting for a clog to clear, in arrival order, with the queue order
+    /// key they were sent with.
+    pub(crate) held: Vec<(u64, Delivery<M>)>,
 }
 
 impl<M: Clone + 'static, T, O> Core<M, T, O> {

@@ -7,7 +7,10 @@
 //!
 //! On its way, a message can be:
 //! - **cut** by a partition, at send time or while in flight (a message in flight when
-//!   its link is cut is lost, like a packet dropped by a firewall at the receiver);
+//!   its link is cut is lost, like a packet dropped by a firewall at the receiver, even
+//!   if the link heals before it would have arrived; one held by a clog too). The event
+//!   queue's sequence numbers tell which messages were sent before a cut, and the
+//!   check costs nothing until a link is cut with messages on it;
 //! - **lost** (`loss`), **duplicated** (`duplicate`: a second copy with its own
 //!   latency), **reordered** (`reorder`: held back by up to `reorder_delay_max`, even on
 //!   a FIFO link);
@@ -195,6 +198,16 @@ pub(crate) struct Network {
     clogged_nodes: Vec<bool>,
     /// Clogged nodes plus clogged links: zero means nothing is clogged anywhere.
     clogs: usize,
+    /// Per link cut while messages were in flight on it: the queue sequence number at
+    /// the cut, and how many of the messages sent before it have yet to arrive. Those
+    /// are lost when they arrive, even if the link has healed since. An entry goes when
+    /// the last of them has arrived.
+    cut_in_flight: BTreeMap<(NodeId, NodeId), (u64, u32)>,
+    /// Clogs plus links with messages cut in flight: zero on the fast path.
+    unusual: usize,
+    /// What of an event's order key is its sequence number (all of it, or the low bits
+    /// under random tie-breaking).
+    sequence_mask: u64,
     rng: SimRng,
     pub(crate) stats: NetworkStats,
 }
@@ -212,6 +225,9 @@ impl Network {
             links,
             clogged_nodes: Vec::new(),
             clogs: 0,
+            cut_in_flight: BTreeMap::new(),
+            unusual: 0,
+            sequence_mask: u64::MAX,
             rng,
             stats: NetworkStats::default(),
         };
@@ -392,16 +408,16 @@ impl Network {
 
     /// Decides what happens to a message from `source` reaching `target` now.
     #[inline(always)]
-    pub(crate) fn arrive(&mut self, source: NodeId, target: NodeId) -> Arrival {
+    pub(crate) fn arrive(&mut self, source: NodeId, target: NodeId, order: u64) -> Arrival {
         if source == target {
             return Arrival::Deliver;
         }
-        let clogs = self.clogs;
+        let unusual = self.unusual;
         let Some(link) = self.links.dense_mut(source, target) else {
-            return self.arrive_blocked(source, target);
+            return self.arrive_blocked(source, target, order);
         };
-        if link.blocked != 0 || clogs > 0 {
-            return self.arrive_blocked(source, target);
+        if link.blocked != 0 || unusual > 0 {
+            return self.arrive_blocked(source, target, order);
         }
         debug_assert!(link.in_flight > 0, "a delivery that was never sent");
         link.in_flight -= 1;
@@ -409,10 +425,12 @@ impl Network {
     }
 
     /// [`Network::arrive`] when the link is cut or clogged, something is clogged
-    /// somewhere, or the link is not in the dense table (a large cluster).
+    /// somewhere, a link was cut while messages were in flight, or the link is not in
+    /// the dense table (a large cluster).
     #[inline(never)]
-    fn arrive_blocked(&mut self, source: NodeId, target: NodeId) -> Arrival {
-        if self.is_clogged(source, target) {
+    fn arrive_blocked(&mut self, source: NodeId, target: NodeId, order: u64) -> Arrival {
+        let cut_in_flight = self.was_cut_in_flight(source, target, order);
+        if !cut_in_flight && self.is_clogged(source, target) {
             self.stats.held_by_clog += 1;
             return Arrival::Clogged;
         }
@@ -420,12 +438,50 @@ impl Network {
         let landed = self.links.land(source, target, |config| {
             settings[usize::from(config)].config.fifo
         });
-        if landed.blocked & CUT != 0 {
+        if cut_in_flight {
+            self.lost_in_flight(source, target);
+            Arrival::Cut
+        } else if landed.blocked & CUT != 0 {
             self.stats.dropped_partition += 1;
             Arrival::Cut
         } else {
             Arrival::Deliver
         }
+    }
+
+    /// Was the link cut after the message with event order key `order` was sent? Then
+    /// it is lost, whether or not the link has healed since.
+    pub(crate) fn was_cut_in_flight(&self, source: NodeId, target: NodeId, order: u64) -> bool {
+        self.cut_in_flight
+            .get(&(source, target))
+            .is_some_and(|&(cut, _)| order & self.sequence_mask < cut)
+    }
+
+    /// Counts a message lost to a cut while it was in flight (it has left its link).
+    fn lost_in_flight(&mut self, source: NodeId, target: NodeId) {
+        self.stats.dropped_partition += 1;
+        if let Some((_, doomed)) = self.cut_in_flight.get_mut(&(source, target)) {
+            *doomed -= 1;
+            if *doomed == 0 {
+                self.cut_in_flight.remove(&(source, target));
+                self.refresh_unusual();
+            }
+        }
+    }
+
+    /// Drops a held message (a clog held it) whose link was cut while it was held.
+    pub(crate) fn drop_held(&mut self, source: NodeId, target: NodeId) {
+        let settings = &self.settings;
+        self.links.land(source, target, |config| {
+            settings[usize::from(config)].config.fifo
+        });
+        self.lost_in_flight(source, target);
+    }
+
+    /// Sets what of an event's order key is its sequence number (see
+    /// [`crate::queue::EventQueue::sequence_mask`]).
+    pub(crate) fn set_sequence_mask(&mut self, mask: u64) {
+        self.sequence_mask = mask;
     }
 
     /// Is the link, its sender or its receiver clogged?
@@ -470,6 +526,12 @@ impl Network {
         } else {
             self.clogs -= 1;
         }
+        self.refresh_unusual();
+    }
+
+    /// Recounts what keeps deliveries off the fast path.
+    fn refresh_unusual(&mut self) {
+        self.unusual = self.clogs + self.cut_in_flight.len();
     }
 
     /// Removes every clog of nodes and links.
@@ -477,10 +539,11 @@ impl Network {
         self.clogged_nodes.iter_mut().for_each(|flag| *flag = false);
         self.links.for_each_mut(|link| link.blocked &= !CLOGGED);
         self.clogs = 0;
+        self.refresh_unusual();
     }
 
     /// Applies topology changes to the link table's `CUT` bits.
-    fn mirror(&mut self, changes: Vec<EdgeChange>) -> Vec<EdgeChange> {
+    fn mirror(&mut self, changes: Vec<EdgeChange>, sequence: u64) -> Vec<EdgeChange> {
         for &(source, target, up) in &changes {
             let Some(link) = self.links.get_mut(source, target) else {
                 continue; // a link without state is fresh: it reads the topology when made
@@ -489,31 +552,38 @@ impl Network {
                 link.blocked &= !CUT;
             } else {
                 link.blocked |= CUT;
+                if link.in_flight > 0 {
+                    self.cut_in_flight
+                        .insert((source, target), (sequence, link.in_flight));
+                }
             }
             if up {
                 let fifo = self.settings[usize::from(link.config)].config.fifo;
                 self.links.release(source, target, fifo);
             }
         }
+        self.refresh_unusual();
         changes
     }
 
-    /// Cuts links as `partition` says; returns the edges that went down.
-    pub(crate) fn partition(&mut self, partition: &Partition) -> Vec<EdgeChange> {
+    /// Cuts links as `partition` says; returns the edges that went down. Messages in
+    /// flight on them (queued before `sequence`, the event queue's next number) are
+    /// lost when they arrive.
+    pub(crate) fn partition(&mut self, partition: &Partition, sequence: u64) -> Vec<EdgeChange> {
         let changes = self.topology.partition(partition);
-        self.mirror(changes)
+        self.mirror(changes, sequence)
     }
 
     /// Restores every base link; returns the edges that came back.
     pub(crate) fn heal(&mut self) -> Vec<EdgeChange> {
         let changes = self.topology.heal();
-        self.mirror(changes)
+        self.mirror(changes, 0)
     }
 
     /// Restores the links of one node; returns the edges that came back.
     pub(crate) fn heal_node(&mut self, node: NodeId) -> Vec<EdgeChange> {
         let changes = self.topology.heal_node(node);
-        self.mirror(changes)
+        self.mirror(changes, 0)
     }
 }
 
@@ -597,7 +667,7 @@ mod tests {
         assert_eq!(arrivals.first, Some(SimTime::from_millis(6)));
         assert_eq!(arrivals.second, None);
         assert_eq!(net.in_flight(A, B), 1);
-        assert_eq!(net.arrive(A, B), Arrival::Deliver);
+        assert_eq!(net.arrive(A, B, 0), Arrival::Deliver);
         assert_eq!(net.in_flight(A, B), 0);
     }
 
@@ -664,7 +734,7 @@ mod tests {
         let delivered = (0..5).filter(|_| send(&mut net, 0).first.is_some()).count();
         assert_eq!(delivered, 3);
         assert_eq!(net.stats.dropped_overflow, 2);
-        net.arrive(A, B);
+        net.arrive(A, B, 0);
         assert!(send(&mut net, 1).first.is_some(), "a delivery frees a slot");
     }
 
@@ -708,8 +778,8 @@ mod tests {
     fn partitions_cut_at_send_and_in_flight() {
         let mut net = network(3, LinkConfig::default());
         send(&mut net, 0);
-        net.partition(&Partition::Isolate(B));
-        assert_eq!(net.arrive(A, B), Arrival::Cut, "in flight when cut");
+        net.partition(&Partition::Isolate(B), 1);
+        assert_eq!(net.arrive(A, B, 0), Arrival::Cut, "in flight when cut");
         assert_eq!(send(&mut net, 1).first, None, "sent after the cut");
         assert_eq!(net.stats.dropped_partition, 2);
         assert_eq!(net.in_flight(A, B), 0);
@@ -720,14 +790,14 @@ mod tests {
         let mut net = network(3, LinkConfig::default());
         send(&mut net, 0);
         net.clog_node(B, true);
-        assert_eq!(net.arrive(A, B), Arrival::Clogged);
+        assert_eq!(net.arrive(A, B, 0), Arrival::Clogged);
         assert_eq!(net.in_flight(A, B), 1, "a held message is still in flight");
         net.clog_node(B, false);
         net.clog_link(A, B, true);
         assert!(net.is_clogged(A, B));
         assert!(!net.is_clogged(B, A), "a link clog is one-way");
         net.unclog_all();
-        assert_eq!(net.arrive(A, B), Arrival::Deliver);
+        assert_eq!(net.arrive(A, B, 0), Arrival::Deliver);
     }
 
     #[test]
@@ -791,13 +861,19 @@ mod tests {
 
     /// Applies `op` to `net`, with the messages in flight in `pending`; returns what the
     /// network answered, for comparison.
-    fn apply(net: &mut Network, pending: &mut Vec<(SimTime, NodeId, NodeId)>, op: &Op) -> String {
+    /// (`sequence` numbers the operations, as the event queue numbers events.)
+    fn apply(
+        net: &mut Network,
+        pending: &mut Vec<(SimTime, NodeId, NodeId, u64)>,
+        op: &Op,
+        sequence: u64,
+    ) -> String {
         let now = pending.iter().map(|p| p.0).min().unwrap_or(SimTime::ZERO);
         match op {
             Op::Send(a, b) => {
                 let arrivals = net.route(now, NodeId(*a), NodeId(*b), SimDuration::ZERO);
                 for at in [arrivals.first, arrivals.second].into_iter().flatten() {
-                    pending.push((at, NodeId(*a), NodeId(*b)));
+                    pending.push((at, NodeId(*a), NodeId(*b), sequence));
                 }
                 format!("{arrivals:?}")
             }
@@ -805,10 +881,10 @@ mod tests {
                 let Some(first) = (0..pending.len()).min_by_key(|&i| pending[i].0) else {
                     return "nothing in flight".to_string();
                 };
-                let (_, a, b) = pending.remove(first);
-                format!("{:?}", net.arrive(a, b))
+                let (_, a, b, sent) = pending.remove(first);
+                format!("{:?}", net.arrive(a, b, sent))
             }
-            Op::Partition(p) => format!("{:?}", net.partition(p)),
+            Op::Partition(p) => format!("{:?}", net.partition(p, sequence)),
             Op::Heal => format!("{:?}", net.heal()),
             Op::HealNode(x) => format!("{:?}", net.heal_node(NodeId(*x))),
             Op::Clog(x, clogged) => {
@@ -859,9 +935,9 @@ mod tests {
                 sparse.add_node();
             }
             let (mut in_dense, mut in_sparse) = (Vec::new(), Vec::new());
-            for op in &ops {
-                let a = apply(&mut dense, &mut in_dense, op);
-                let b = apply(&mut sparse, &mut in_sparse, op);
+            for (sequence, op) in (1_u64..).zip(&ops) {
+                let a = apply(&mut dense, &mut in_dense, op, sequence);
+                let b = apply(&mut sparse, &mut in_sparse, op, sequence);
                 proptest::prop_assert_eq!(a, b, "{:?}", op);
                 proptest::prop_assert_eq!(&dense.stats, &sparse.stats);
             }
@@ -891,7 +967,7 @@ mod tests {
         }
         assert_eq!(net.links.stored(), 999, "one state per link in use");
         for target in 1..1_000 {
-            assert_eq!(net.arrive(A, NodeId(target)), Arrival::Deliver);
+            assert_eq!(net.arrive(A, NodeId(target), 0), Arrival::Deliver);
         }
         assert_eq!(
             net.links.stored(),

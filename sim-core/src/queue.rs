@@ -59,6 +59,13 @@ impl<E> Entry<E> {
     pub(crate) fn time(&self) -> SimTime {
         SimTime::from_nanos(self.time)
     }
+
+    /// Its order key: the sequence number of its push, under random tie-breaking with
+    /// random bits above it (see [`EventQueue::sequence_mask`]).
+    #[inline]
+    pub(crate) fn order(&self) -> u64 {
+        self.order
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
@@ -126,6 +133,23 @@ impl<E> EventQueue<E> {
             order,
             event,
         });
+    }
+
+    /// The sequence number the next push gets: events pushed from now on have this one
+    /// or a greater.
+    #[inline]
+    pub(crate) fn next_sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// What of an entry's order key is its sequence number: all of it, or the low bits
+    /// under random tie-breaking.
+    pub(crate) fn sequence_mask(&self) -> u64 {
+        if self.tie_rng.is_some() {
+            SEQUENCE_MASK
+        } else {
+            u64::MAX
+        }
     }
 
     /// The time of the next event, if any.

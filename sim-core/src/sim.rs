@@ -177,10 +177,13 @@ impl<N: Node> Sim<N> {
         let seed = config.seed;
         let choices = config.choices.as_ref().map(|tape| tape.rewound());
         let stream = |label| SimRng::new(seed, label).with_choices(choices.clone());
+        let queue = EventQueue::new(config.tie_break, stream("tie-break"));
+        let mut network = Network::new(&config.network, stream("network"));
+        network.set_sequence_mask(queue.sequence_mask());
         let core = Core {
             now: SimTime::ZERO,
-            queue: EventQueue::new(config.tie_break, stream("tie-break")),
-            network: Network::new(&config.network, stream("network")),
+            queue,
+            network,
             chain: Chain::new(),
             timers: TimerSlots::default(),
             observations: Vec::new(),
@@ -545,7 +548,8 @@ impl<N: Node> Sim<N> {
         let entry = self.core.queue.pop().expect("the queue had an event");
         assert!(entry.time() >= self.core.now, "the clock went backwards");
         self.core.now = entry.time();
-        if self.dispatch(entry.event) {
+        let order = entry.order();
+        if self.dispatch(entry.event, order) {
             self.finish_step()?;
             return Ok(true);
         }

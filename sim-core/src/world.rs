@@ -111,7 +111,7 @@ impl<'a, N: Node> World<'a, N> {
             .queue
             .iter()
             .filter_map(|(time, event)| in_flight(event, Some(time)));
-        let held = core.held.iter().map(|delivery| InFlight {
+        let held = core.held.iter().map(|(_, delivery)| InFlight {
             source: delivery.route.source(),
             target: delivery.route.target(),
             sent_at: delivery.sent_at,

@@ -205,6 +205,63 @@ fn a_message_in_flight_is_lost_when_its_link_is_cut() {
 }
 
 #[test]
+fn a_message_held_by_a_clog_is_lost_when_its_link_is_cut_meanwhile() {
+    let mut sim = recorders(
+        2,
+        with_link(LinkConfig::with_latency(Latency::Constant(ms(1)))),
+    );
+    sim.schedule(
+        at_ms(0),
+        Fault::Clog {
+            target: ClogTarget::Node(NodeId(1)),
+            duration: None,
+        },
+    );
+    sim.schedule_call(at_ms(1), NodeId(0), |_, ctx| ctx.send(NodeId(1), 1));
+    sim.schedule(at_ms(5), Fault::Partition(Partition::Isolate(NodeId(1))));
+    sim.schedule(at_ms(6), Fault::Heal);
+    sim.schedule(at_ms(7), Fault::Unclog(ClogTarget::Node(NodeId(1))));
+    sim.schedule_call(at_ms(8), NodeId(0), |_, ctx| ctx.send(NodeId(1), 2));
+    sim.run_for(ms(20)).unwrap();
+    assert_eq!(node(&sim, 1).payloads(), [2]);
+    assert_eq!(sim.stats().network.dropped_partition, 1);
+}
+
+#[test]
+fn a_message_in_flight_stays_lost_when_its_link_heals_before_it_arrives() {
+    for (cut, message_after_heal) in [
+        (
+            Partition::Link {
+                source: NodeId(0),
+                target: NodeId(1),
+            },
+            2,
+        ),
+        (Partition::Isolate(NodeId(1)), 3),
+        (Partition::Groups(vec![vec![NodeId(0)], vec![NodeId(1)]]), 4),
+    ] {
+        let jittery = LinkConfig::with_latency(Latency::Uniform {
+            min: ms(1),
+            max: ms(10),
+        });
+        let mut sim = recorders(2, with_link(jittery));
+        send(&mut sim, 0, 1, 1);
+        sim.schedule(at_ms(0), Fault::Partition(cut));
+        sim.schedule(at_ms(0), Fault::Heal);
+        sim.schedule_call(at_ms(0), NodeId(0), move |_, ctx| {
+            ctx.send(NodeId(1), message_after_heal);
+        });
+        sim.run_for(ms(50)).unwrap();
+        assert_eq!(
+            node(&sim, 1).payloads(),
+            [message_after_heal],
+            "the message in flight at the cut is lost; the one sent after the heal is not"
+        );
+        assert_eq!(sim.stats().network.dropped_partition, 1);
+    }
+}
+
+#[test]
 fn clogging_delays_without_losing_and_unclogging_delivers_in_order() {
     let mut sim = recorders(2, SimConfig::new(1));
     sim.schedule(

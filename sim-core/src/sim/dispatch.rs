@@ -21,10 +21,12 @@ impl<N: Node> Sim<N> {
     /// Handles one event; returns whether it was a step. Deliveries and timers, the
     /// bulk of every run, are inlined here; everything else is called out of line.
     #[inline(always)]
-    pub(super) fn dispatch(&mut self, event: Event<N::Message, N::Timer>) -> bool {
+    /// `order` is the event's order key in the queue (its sequence number, which tells
+    /// whether a message was sent before a cut).
+    pub(super) fn dispatch(&mut self, event: Event<N::Message, N::Timer>, order: u64) -> bool {
         match event {
-            Event::Deliver(delivery) => self.deliver(delivery, false),
-            Event::Arrived(delivery) => self.deliver(delivery, true),
+            Event::Deliver(delivery) => self.deliver(delivery, Some(order)),
+            Event::Arrived(delivery) => self.deliver(delivery, None),
             Event::Timer(timer) => self.fire(timer),
             Event::Start { node } => self.start(node),
             Event::Fault(index) => {
@@ -50,15 +52,17 @@ impl<N: Node> Sim<N> {
         self.slots[node.index()].deferred.push(event);
     }
 
+    /// Hands a message to its target; `order` is its queue order key if it is still on
+    /// its link (`None` once it has arrived and waited for a paused target).
     #[inline(always)]
-    fn deliver(&mut self, delivery: Delivery<N::Message>, arrived: bool) -> bool {
+    fn deliver(&mut self, delivery: Delivery<N::Message>, order: Option<u64>) -> bool {
         let (source, target) = (delivery.route.source(), delivery.route.target());
-        if !arrived {
-            match self.core.network.arrive(source, target) {
+        if let Some(order) = order {
+            match self.core.network.arrive(source, target, order) {
                 Arrival::Deliver => {}
                 Arrival::Cut => return false,
                 Arrival::Clogged => {
-                    self.core.held.push(delivery);
+                    self.core.held.push((order, delivery));
                     return false;
                 }
             }
@@ -223,7 +227,8 @@ impl<N: Node> Sim<N> {
             }
             Fault::Resume(node) => self.resume(node),
             Fault::Partition(partition) => {
-                let changes = self.core.network.partition(&partition);
+                let sequence = self.core.queue.next_sequence();
+                let changes = self.core.network.partition(&partition, sequence);
                 self.notify_links(&changes);
             }
             Fault::Heal => {
@@ -310,13 +315,16 @@ impl<N: Node> Sim<N> {
     }
 
     /// Re-queues, at the current time and in arrival order, every held message whose
-    /// way is no longer clogged.
+    /// way is no longer clogged; one whose link was cut while it was held is lost.
     fn release_held(&mut self) {
         let now = self.core.now;
-        for delivery in std::mem::take(&mut self.core.held) {
-            let route = delivery.route;
-            if self.core.network.is_clogged(route.source(), route.target()) {
-                self.core.held.push(delivery);
+        for (order, delivery) in std::mem::take(&mut self.core.held) {
+            let (source, target) = (delivery.route.source(), delivery.route.target());
+            let network = &mut self.core.network;
+            if network.was_cut_in_flight(source, target, order) {
+                network.drop_held(source, target);
+            } else if network.is_clogged(source, target) {
+                self.core.held.push((order, delivery));
             } else {
                 self.core.queue.push(now, Event::Deliver(delivery));
             }
