@@ -44,6 +44,7 @@ pub mod timeline;
 pub mod units;
 pub mod vectors;
 mod wall;
+pub mod words;
 
 pub use builder::{Fault, ScenarioBuilder};
 pub use case::{

@@ -59,7 +59,7 @@ impl std::fmt::Display for Size {
             plural(self.faults as u64, "fault"),
             plural(self.requests, "request"),
             plural(u64::from(self.nodes), "node"),
-            self.duration
+            crate::words::readable_duration(self.duration)
         )
     }
 }
@@ -212,12 +212,51 @@ impl Shrinker {
         let failed_at = self.best_result.virtual_time - SimTime::ZERO;
         let end = last_fault.max(failed_at.min(last_fault + SimDuration::from_secs(5)))
             + SimDuration::from_secs(1);
+        // A margin anyway: whole milliseconds read better and run no different.
+        let end = SimDuration::from_millis(end.as_nanos().div_ceil(1_000_000));
         let mut candidate = self.best.clone();
         candidate.duration = Some(Spanned::new(0..0, format_duration(end)));
         if let Some(random) = candidate.random_faults.as_mut() {
             random.end = None;
         }
         self.try_keep(candidate);
+    }
+}
+
+impl Shrinker {
+    /// Rounds fault times to whole milliseconds where the failure allows, all at once
+    /// and then one by one: `"11.374s"` reads better than `"11s373ms869us40ns"`.
+    fn round_times(&mut self) {
+        let rounded = |file: &ScenarioFile, only: Option<usize>| {
+            let mut candidate = file.clone();
+            let mut changed = false;
+            for (index, fault) in candidate.faults.iter_mut().enumerate() {
+                if only.is_some_and(|i| i != index) {
+                    continue;
+                }
+                let Some(time) = at(fault.get_ref()) else {
+                    continue;
+                };
+                let millis = SimDuration::from_millis((time.as_nanos() + 500_000) / 1_000_000);
+                if millis != time {
+                    let mut entry = fault.get_ref().clone();
+                    entry.at = Some(Spanned::new(0..0, format_duration(millis)));
+                    *fault = Spanned::new(0..0, entry);
+                    changed = true;
+                }
+            }
+            changed.then_some(candidate)
+        };
+        if let Some(all) = rounded(&self.best, None)
+            && self.try_keep(all)
+        {
+            return;
+        }
+        for index in 0..self.best.faults.len() {
+            if let Some(one) = rounded(&self.best, Some(index)) {
+                self.try_keep(one);
+            }
+        }
     }
 }
 
@@ -260,6 +299,7 @@ pub fn shrink(repro: &Repro, budget: u32) -> Result<Shrunk, InputError> {
         shrinker.earlier();
         shrinker.tables();
         shrinker.duration();
+        shrinker.round_times();
         if shrinker.best.faults.len() == size.0 || shrinker.runs >= shrinker.budget {
             break;
         }

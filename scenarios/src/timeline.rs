@@ -6,10 +6,11 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
-use sim_core::{StepKind, Trace};
+use sim_core::{SimTime, StepKind, Trace};
 
 use crate::error::InputError;
 use crate::model::Scenario;
+use crate::words::{fault_words, readable_time};
 
 /// One line of the JSON-lines trace.
 #[derive(Serialize)]
@@ -49,9 +50,10 @@ pub fn write_json_lines(trace: &Trace, scenario: &Scenario, path: &Path) -> Resu
         .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))
 }
 
-/// A per-node account of the run (what each node handled, the faults that hit it) and
-/// the last steps before the end, for the terminal.
-pub fn summarize(trace: &Trace, scenario: &Scenario, tail: usize) -> String {
+/// A per-node account of the run (what each node handled, the faults that hit it, in
+/// scenario-file words) and the last steps before the end, for the terminal. `seed` is
+/// the case's, for its fault schedule.
+pub fn summarize(trace: &Trace, scenario: &Scenario, seed: u64, tail: usize) -> String {
     #[derive(Default)]
     struct Counts {
         delivered: u64,
@@ -67,13 +69,27 @@ pub fn summarize(trace: &Trace, scenario: &Scenario, tail: usize) -> String {
             StepKind::Deliver => counts.delivered += 1,
             StepKind::Timer => counts.timers += 1,
             StepKind::Call => counts.calls += 1,
-            StepKind::Fault => {
-                counts
-                    .faults
-                    .push(format!("{} {}", record.time, short(&record.detail)))
-            }
-            StepKind::Start | StepKind::LinkChange => {}
+            StepKind::Fault | StepKind::Start | StepKind::LinkChange => {}
         }
+    }
+    let end = trace.records.last().map_or(SimTime::ZERO, |r| r.time);
+    // Every fault of the schedule in words, by its `Debug` text (what a fault step
+    // records), for the fault steps of the tail.
+    let mut said: BTreeMap<String, String> = BTreeMap::new();
+    for timed in scenario.fault_schedule(seed).iter() {
+        if timed.at > end {
+            break; // the run stopped before it
+        }
+        let words = fault_words(&timed.fault, scenario);
+        let line = format!("at {} {words}", readable_time(timed.at));
+        for node in timed.fault.nodes() {
+            per_node
+                .entry(node.0)
+                .or_default()
+                .faults
+                .push(line.clone());
+        }
+        said.insert(format!("{:?}", timed.fault), words);
     }
     let mut text = String::from("per node:\n");
     for (node, counts) in &per_node {
@@ -83,7 +99,11 @@ pub fn summarize(trace: &Trace, scenario: &Scenario, tail: usize) -> String {
             "  {name:<14} {:>7} messages {:>6} timers {:>5} calls",
             counts.delivered, counts.timers, counts.calls
         );
-        for fault in &counts.faults {
+        let shown = counts.faults.len().saturating_sub(FAULTS_PER_NODE);
+        if shown > 0 {
+            let _ = writeln!(text, "      ({shown} earlier faults)");
+        }
+        for fault in &counts.faults[shown..] {
             let _ = writeln!(text, "      fault {fault}");
         }
     }
@@ -102,17 +122,23 @@ pub fn summarize(trace: &Trace, scenario: &Scenario, tail: usize) -> String {
             .source
             .map(|s| format!("{} -> ", scenario.node_name(s)))
             .unwrap_or_default();
+        let what = match said.get(&record.detail) {
+            Some(words) if record.kind == StepKind::Fault => words.clone(),
+            _ => short(&record.detail),
+        };
         let _ = writeln!(
             text,
-            "  #{:<8} {:>14} {:<7} {source}{node}: {}",
+            "  #{:<8} {:>10} {:<7} {source}{node}: {what}",
             record.step,
-            record.time.to_string(),
+            readable_time(record.time),
             record.kind.to_string(),
-            short(&record.detail)
         );
     }
     text
 }
+
+/// How many of a node's faults the summary shows (the last ones).
+const FAULTS_PER_NODE: usize = 6;
 
 fn short(text: &str) -> String {
     const MAX: usize = 100;

@@ -296,6 +296,14 @@ fn failures_are_saved_as_repro_files_that_replay_exactly() {
         "{text}"
     );
     assert!(
+        text.contains("faults: ") && text.contains("crash replica-"),
+        "faults in scenario-file words: {text}"
+    );
+    assert!(
+        !text.contains("NodeId("),
+        "no Rust Debug text for faults: {text}"
+    );
+    assert!(
         text.contains("determinism: two runs took the same steps"),
         "{text}"
     );

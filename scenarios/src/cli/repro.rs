@@ -13,6 +13,7 @@ use crate::fuzzing::{self, FuzzSetup, Target};
 use crate::report::Tally;
 use crate::repro::Repro;
 use crate::timeline::{summarize, write_json_lines};
+use crate::words::schedule_words;
 
 /// Arguments of `detsim repro`.
 #[derive(Debug, Args)]
@@ -63,7 +64,12 @@ pub(super) fn repro(cli: &Session<'_>, args: ReproArgs) -> Result<u8, InputError
         repro.run_options(true),
     );
     if let Some(trace) = &trace {
-        say!("{}", summarize(trace, scenario, 12));
+        let end = trace
+            .records
+            .last()
+            .map_or(sim_core::SimTime::ZERO, |r| r.time);
+        say!("{}", schedule_words(scenario, repro.seed, end, 16));
+        say!("{}", summarize(trace, scenario, repro.seed, 12));
         if let Some(path) = &args.trace {
             write_json_lines(trace, scenario, path)?;
             say!("trace: {} ({} steps)", path.display(), trace.records.len());
