@@ -345,7 +345,7 @@ pub struct RandomFaultsFile {
     pub max_down: Option<Spanned<u32>>,
     /// The fault kinds that may be drawn (default: all the protocol supports).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kinds: Option<Vec<Text>>,
+    pub kinds: Option<Spanned<Vec<Text>>>,
     /// Relative weights by kind (`{ crash = 6, pause = 1 }`), instead of `kinds`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weights: Option<Spanned<BTreeMap<String, u32>>>,

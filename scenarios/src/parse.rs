@@ -524,7 +524,7 @@ impl Validator<'_> {
             }
         }
         if let Some(progress) = &table.progress {
-            heal.progress = self.source.range(progress, 0..=1_000_000, "progress")?;
+            heal.progress = self.source.range(progress, 1..=1_000_000, "progress")?;
         }
         if let Some(nodes) = &table.nodes {
             heal.nodes = match nodes.get_ref() {

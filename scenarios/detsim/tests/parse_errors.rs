@@ -304,7 +304,37 @@ fn a_cluster_whose_fields_disagree_points_at_its_table() {
 const RAFT: &str = "protocol = \"raft\"\nduration = \"10s\"\n";
 
 /// (the rest of a Raft scenario file, the error's position, what it says)
-const SEMANTIC_MISTAKES: [(&str, &str, &str); 13] = [
+const SEMANTIC_MISTAKES: [(&str, &str, &str); 19] = [
+    (
+        "[random_faults]\nkinds = []\n",
+        "4, column 9",
+        "no fault kind is left to draw",
+    ),
+    (
+        "[random_faults]\nweights = { crash = 0 }\n",
+        "4, column 11",
+        "no fault kind is left to draw",
+    ),
+    (
+        "[random_faults]\noutage_min = \"0s\"\noutage_max = \"0s\"\n",
+        "5, column 14",
+        "outage_max = 0s",
+    ),
+    (
+        "[[faults]]\nat = \"1s\"\nswizzle = [\"replica-0\", \"replica-1\"]\nevery = \"0s\"\n",
+        "6, column 9",
+        "a swizzle `every` 0s does nothing",
+    ),
+    (
+        "[[faults]]\nat = \"1s\"\nclog = \"replica-0\"\nfor = \"0s\"\n",
+        "6, column 7",
+        "a clog `for` 0s does nothing",
+    ),
+    (
+        "[heal]\nprogress = 0\n",
+        "4, column 12",
+        "progress = 0 is out of range",
+    ),
     (
         "[random_faults]\nstart = \"8s\"\nend = \"5s\"\n",
         "4, column 9",

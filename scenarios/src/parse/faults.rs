@@ -227,6 +227,23 @@ impl Validator<'_> {
         self.network_actions(fault, names, span)
     }
 
+    /// A duration that must be longer than zero (`what` says what zero would mean).
+    fn positive(
+        &self,
+        text: &crate::file::Text,
+        what: &str,
+        example: &str,
+    ) -> Result<SimDuration, InputError> {
+        let duration = self.source.duration(text)?;
+        if duration == SimDuration::ZERO {
+            return Err(self
+                .source
+                .error(text.span(), format!("{what} does nothing"))
+                .with_help(format!("give it a length, e.g. {example}")));
+        }
+        Ok(duration)
+    }
+
     /// The groups of a `partition`, each node in one group at most.
     fn partition_groups(
         &self,
@@ -285,7 +302,7 @@ impl Validator<'_> {
             return now(Fault::UnclogAll);
         }
         let lasting = match &fault.lasting {
-            Some(text) => Some(self.source.duration(text)?),
+            Some(text) => Some(self.positive(text, "a clog `for` 0s", "for = \"500ms\"")?),
             None => None,
         };
         if let Some(list) = &fault.clog {
@@ -316,7 +333,7 @@ impl Validator<'_> {
                     .error(span.clone(), "a swizzle needs `every`")
                     .with_help("add `every = \"1s\"`")
             })?;
-            let step = self.source.duration(every)?;
+            let step = self.positive(every, "a swizzle `every` 0s", "every = \"100ms\"")?;
             let swizzle =
                 sim_core::FaultSchedule::swizzle(SimTime::ZERO, step, &self.nodes(names, list)?);
             return Ok(swizzle
@@ -411,7 +428,7 @@ impl Validator<'_> {
                     .error(weights.span(), "give either `kinds` or `weights`, not both"));
             }
             (_, Some(weights)) => self.weights(weights)?,
-            (kinds, None) => self.kinds(kinds.as_ref())?,
+            (kinds, None) => self.kinds(kinds.as_ref().map(Spanned::get_ref))?,
         };
         self.check_generator(table, &generator, names)?;
         generator
@@ -464,6 +481,34 @@ impl Validator<'_> {
                     ),
                 )
                 .with_help("outages are drawn between outage_min and outage_max"));
+        }
+        if generator.outage_max == SimDuration::ZERO {
+            return Err(self
+                .source
+                .error(
+                    span_of(&table.outage_max),
+                    "outage_max = 0s: every fault would be repaired the moment it strikes",
+                )
+                .with_help("outages are drawn up to outage_max; write e.g. outage_max = \"2s\""));
+        }
+        if generator.weights == sim_core::FaultWeights::NONE {
+            let span = table
+                .weights
+                .as_ref()
+                .map(Spanned::span)
+                .or_else(|| table.kinds.as_ref().map(Spanned::span))
+                .unwrap_or(0..0);
+            return Err(self
+                .source
+                .error(
+                    span,
+                    "no fault kind is left to draw: [random_faults] would do nothing",
+                )
+                .with_help(format!(
+                    "give some kind a weight, or list kinds; {} survives: {}",
+                    self.protocol.name(),
+                    self.protocol.fault_kinds().names()
+                )));
         }
         if let Some(max) = &table.max_down
             && *max.get_ref() as usize > names.len()
