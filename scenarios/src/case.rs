@@ -143,9 +143,45 @@ pub struct CaseResult {
     pub sub_results: Vec<SubResult>,
     /// Facts about the state at the end.
     pub facts: Facts,
+    /// Was it stopped from outside (a wall-time limit), rather than by its seed? Such
+    /// a case does not replay the same way, so no repro file is written for it.
+    pub cancelled: bool,
 }
 
 impl CaseResult {
+    /// A case that has not run yet: no verdict but a pass, nothing counted.
+    fn new(scenario: &Scenario, implementation: &str, seed: u64) -> CaseResult {
+        CaseResult {
+            scenario: scenario.name.clone(),
+            implementation: implementation.to_string(),
+            seed,
+            verdict: Verdict::Pass,
+            violation: None,
+            message: None,
+            virtual_time: SimTime::ZERO,
+            wall_time: Duration::ZERO,
+            steps: 0,
+            trace_hash: 0,
+            sub_results: Vec::new(),
+            facts: Facts::new(),
+            cancelled: false,
+        }
+    }
+
+    /// A case whose code panicked outside the simulation (in a protocol's hook, say).
+    pub(crate) fn panicked(
+        scenario: &Scenario,
+        implementation: &str,
+        seed: u64,
+        message: &str,
+    ) -> CaseResult {
+        CaseResult {
+            verdict: Verdict::Panic,
+            message: Some(format!("panicked: {message}")),
+            ..CaseResult::new(scenario, implementation, seed)
+        }
+    }
+
     /// A one-line account of a failure (or of the pass).
     pub fn summary(&self) -> String {
         match (&self.violation, &self.message) {
@@ -199,20 +235,7 @@ pub fn run_case_with(
 ) -> (CaseResult, Option<Trace>) {
     scenario.assert_implementation(implementation);
     let started = Stopwatch::start();
-    let mut result = CaseResult {
-        scenario: scenario.name.clone(),
-        implementation: implementation.to_string(),
-        seed,
-        verdict: Verdict::Pass,
-        violation: None,
-        message: None,
-        virtual_time: SimTime::ZERO,
-        wall_time: Duration::ZERO,
-        steps: 0,
-        trace_hash: 0,
-        sub_results: Vec::new(),
-        facts: Facts::new(),
-    };
+    let mut result = CaseResult::new(scenario, implementation, seed);
     if let Some(reason) = scenario.unsupported(implementation) {
         result.verdict = Verdict::Skipped;
         result.message = Some(reason);
@@ -273,6 +296,7 @@ fn judge(result: &mut CaseResult, driven: Driven) {
         Some(limit) => {
             result.verdict = Verdict::Limit;
             result.message = Some(limit.to_string());
+            result.cancelled = matches!(limit, Stop::Cancelled(_));
         }
         None => {}
     }

@@ -218,6 +218,15 @@ pub(crate) const DEFAULT_MAX_STEPS: u64 = 100_000_000;
 /// The default of `[limits] max_duration`.
 pub(crate) const DEFAULT_MAX_DURATION: SimDuration = SimDuration::from_secs(24 * 3_600);
 
+/// `c`, or `_` if it may not be in a scenario's name.
+fn plain_char(c: char) -> char {
+    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+        c
+    } else {
+        '_'
+    }
+}
+
 /// Is `name` fit to name a scenario (and the repro files of its failures)?
 fn name_is_plain(name: &str) -> bool {
     !name.is_empty()
@@ -261,11 +270,14 @@ impl Validator<'_> {
 
     fn name(&self, file: &ScenarioFile, path: Option<&Path>) -> Result<String, InputError> {
         let Some(name) = &file.name else {
-            let stem = path.and_then(|p| p.file_stem()).map_or_else(
-                || "scenario".to_string(),
-                |stem| stem.to_string_lossy().into_owned(),
-            );
-            return Ok(stem);
+            // From the file name, made plain: it names repro files, which are read back
+            // with the rule below.
+            let stem: String = path
+                .and_then(|p| p.file_stem())
+                .map(|stem| stem.to_string_lossy().chars().map(plain_char).collect())
+                .unwrap_or_default();
+            let stem = stem.trim_start_matches('.');
+            return Ok(if stem.is_empty() { "scenario" } else { stem }.to_string());
         };
         if !name_is_plain(name.get_ref()) {
             return Err(self

@@ -524,8 +524,14 @@ impl ReportWriter {
         };
         self.write_line(&Line::Summary(summary.clone()))?;
         if let Some((path, cases)) = self.junit.take() {
+            // Written beside and renamed, so that an abort mid-write leaves the old file.
             let xml = junit_xml(&self.header, &cases, wall);
-            std::fs::write(&path, xml).map_err(|e| cannot_write(&path, &e))?;
+            let mut partial = path.clone().into_os_string();
+            partial.push(".partial");
+            let partial = PathBuf::from(partial);
+            std::fs::write(&partial, xml)
+                .and_then(|()| std::fs::rename(&partial, &path))
+                .map_err(|e| cannot_write(&path, &e))?;
         }
         let text = summary_text(&summary, &self.failures, self.failed);
         Ok(Finished { summary, text })
@@ -682,10 +688,11 @@ impl ReadReport {
     pub fn read(path: &Path) -> Result<ReadReport, InputError> {
         let file = File::open(path)
             .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
-        let mut header = None;
+        let mut header: Option<RunHeader> = None;
         let mut cases = Vec::new();
         let mut summary = None;
-        for (number, line) in BufReader::new(file).lines().enumerate() {
+        let mut lines = BufReader::new(file).lines().enumerate().peekable();
+        while let Some((number, line)) = lines.next() {
             let line =
                 line.map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
             if line.trim().is_empty() {
@@ -695,18 +702,23 @@ impl ReadReport {
                 position: Some((number + 1, 1)),
                 ..InputError::new(message).in_file(path)
             };
-            let parsed: Line = serde_json::from_str(&line).map_err(|e| {
-                let message = if number == 0 {
-                    format!(
+            let parsed: Line = match serde_json::from_str(&line) {
+                Ok(parsed) => parsed,
+                // A run killed mid-write leaves its last line cut short: the rest stands.
+                Err(_) if header.is_some() && lines.peek().is_none() => break,
+                Err(e) if header.is_none() => {
+                    return Err(located(format!(
                         "this is not a detsim JSON report ({SCHEMA}, one JSON object per line): {e}"
-                    )
-                } else {
-                    format!("a damaged report line: {e}")
-                };
-                located(message).with_help("pass the files that `run --report` wrote")
-            })?;
-            match (parsed, number) {
-                (Line::Run(run), 0) => {
+                    ))
+                    .with_help("pass the files that `run --report` wrote"));
+                }
+                Err(e) => {
+                    return Err(located(format!("a damaged report line: {e}"))
+                        .with_help("pass the files that `run --report` wrote"));
+                }
+            };
+            match (parsed, &header) {
+                (Line::Run(run), None) => {
                     if run.schema != SCHEMA {
                         return Err(located(format!(
                             "the report is in format {}; this detsim reads {SCHEMA}",
@@ -715,13 +727,25 @@ impl ReadReport {
                     }
                     header = Some(run);
                 }
-                (_, 0) | (Line::Run(_), _) => {
+                (_, None) | (Line::Run(_), Some(_)) => {
                     return Err(located(
                         "a report starts with one `run` line, and has no other".to_string(),
                     ));
                 }
-                (Line::Case(case), _) => cases.push(*case),
-                (Line::Summary(s), _) => summary = Some(s),
+                (Line::Case(case), Some(run)) => {
+                    if case.suite >= run.suites.len()
+                        || !case.wall_time_s.is_finite()
+                        || case.wall_time_s < 0.0
+                    {
+                        return Err(located(
+                            "a case line names no suite of the run line, or a wall time that is not one"
+                                .to_string(),
+                        )
+                        .with_help("pass the files that `run --report` wrote, unedited"));
+                    }
+                    cases.push(*case);
+                }
+                (Line::Summary(s), Some(_)) => summary = Some(s),
             }
         }
         let header = header.ok_or_else(|| InputError::new("the report is empty").in_file(path))?;

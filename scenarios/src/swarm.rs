@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sim_core::Cancel;
 
-use crate::case::{CaseResult, RunOptions, Verdict, run_case_with};
+use crate::case::{CaseResult, RunOptions, catch_panic, run_case_with};
 use crate::model::Scenario;
 use crate::wall::Stopwatch;
 
@@ -151,7 +151,7 @@ pub struct SwarmOptions<'a> {
     /// Stop starting cases after the first failure.
     pub fail_fast: bool,
     /// The most wall time one case may take; a case that takes longer is stopped and
-    /// reported as [`Verdict::Limit`].
+    /// reported as [`Verdict::Limit`](crate::Verdict::Limit).
     pub timeout: Option<Duration>,
     /// When this is set (by a signal handler, say), no new case starts; running cases
     /// finish and are reported.
@@ -248,9 +248,15 @@ impl Pool<'_> {
                 ..RunOptions::default()
             };
             let implementation = &scenario.implementations[case.implementation];
-            let (mut result, _) = run_case_with(scenario, implementation, case.seed, run);
+            // The simulation catches its own panics; this catches a protocol hook's
+            // outside it, so that the case is reported and the swarm goes on.
+            let mut result =
+                catch_panic(|| run_case_with(scenario, implementation, case.seed, run).0)
+                    .unwrap_or_else(|message| {
+                        CaseResult::panicked(scenario, implementation, case.seed, &message)
+                    });
             *self.running[me].lock().expect("no panic holding it") = None;
-            if cancel.is_cancelled() && result.verdict == Verdict::Limit {
+            if result.cancelled {
                 let limit = self.options.timeout.unwrap_or_default();
                 result.message = Some(format!(
                     "wall-time limit of {limit:?} per case reached (--timeout) after {} steps, \
@@ -371,7 +377,7 @@ pub fn run_swarm(
         drop(sender);
         pool.collect(&receiver, on_result)
     });
-    let stopped = if pool.stop.load(Ordering::Relaxed) {
+    let stopped = if pool.stop.load(Ordering::Relaxed) && u128::from(ran) < pool.total {
         Some(Stopped::FailFast)
     } else if pool.interrupted() && u128::from(ran) < pool.total {
         Some(Stopped::Interrupted)

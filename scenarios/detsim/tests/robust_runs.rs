@@ -222,12 +222,27 @@ fn a_timeout_stops_a_case_and_reports_a_limit_with_its_seed() {
          [limits]\nmax_duration = \"2000000s\"\nmax_steps = 1000000000\n",
     )
     .unwrap();
-    let output = run(&["run", path(&long), "--seed", "7", "--timeout", "1s"]);
+    let repros = dir.join("repros");
+    let output = run(&[
+        "run",
+        path(&long),
+        "--seed",
+        "7",
+        "--timeout",
+        "1s",
+        "--save-failures",
+        path(&repros),
+    ]);
     assert_eq!(code(&output), 3, "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains("seed=7 [limit]") && stdout.contains("wall-time limit of 1s"),
         "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&repros).unwrap().count(),
+        0,
+        "a case stopped by the wall clock would not replay: no repro file"
     );
 }
 
@@ -318,6 +333,11 @@ fn bad_flags_and_empty_selections_are_refused_before_anything_runs() {
             "{args:?} ran cases before refusing"
         );
     }
+    let unseeded = run(&["run", s, "--shard", "1/2"]);
+    assert_eq!(code(&unseeded), 2);
+    assert!(text(&unseeded.stderr).contains("--shard needs --seeds"));
+    let vectors_only = run(&["run", VECTOR, "--shard", "2/2", "--seeds", "0..1"]);
+    assert_eq!(code(&vectors_only), 0, "{}", text(&vectors_only.stderr));
     let allowed = run(&[
         "run",
         s,
@@ -388,6 +408,7 @@ fn shard_reports_merge_to_the_report_of_one_run() {
         "run",
         "canary/buggy.toml",
         "suite/raft-smoke.toml",
+        VECTOR,
         "--report",
         path(&whole),
     ];
@@ -428,6 +449,9 @@ fn shard_reports_merge_to_the_report_of_one_run() {
 
 const SHARDED_SEEDS: [&str; 4] = ["--seeds", "0..40", "--jobs", "2"];
 
+/// A test vector, which the first shard replays and every shard lists.
+const VECTOR: &str = "../vectors/default/raft/faults/canary/buggy-seed21";
+
 /// Runs the canary and Raft's smoke test in three shards; returns their reports.
 fn shard_reports(dir: &Path) -> Vec<PathBuf> {
     let mut shards = Vec::new();
@@ -438,6 +462,7 @@ fn shard_reports(dir: &Path) -> Vec<PathBuf> {
             "run",
             "canary/buggy.toml",
             "suite/raft-smoke.toml",
+            VECTOR,
             "--shard",
             &shard,
             "--report",
@@ -529,6 +554,33 @@ fn a_directory_runs_what_is_detsims_in_it_and_passes_over_the_rest() {
         code(&named),
         2,
         "a file named on the command line is not passed over"
+    );
+}
+
+#[test]
+fn a_scenario_whose_file_name_is_not_plain_still_saves_a_repro_that_replays() {
+    let dir = scratch("odd-name");
+    let odd = dir.join("my buggy (v2).toml");
+    let canary = concat!(env!("CARGO_MANIFEST_DIR"), "/../canary/buggy.toml");
+    let source = std::fs::read_to_string(canary).unwrap();
+    std::fs::write(&odd, source.replace("name = \"buggy\"\n", "")).unwrap();
+    let repros = dir.join("repros");
+    let output = run(&[
+        "run",
+        path(&odd),
+        "--seed",
+        "21",
+        "--save-failures",
+        path(&repros),
+    ]);
+    assert_eq!(code(&output), 1, "{}", text(&output.stderr));
+    let saved = repros.join("my_buggy__v2_-detsim-raft-seed21.toml");
+    let replay = run(&["repro", path(&saved)]);
+    assert!(
+        text(&replay.stdout).contains("reproduced exactly"),
+        "{}{}",
+        text(&replay.stdout),
+        text(&replay.stderr)
     );
 }
 

@@ -41,6 +41,15 @@ pub(super) fn merge(_: &Session<'_>, args: MergeArgs) -> Result<u8, InputError> 
         .filter(|r| r.summary.as_ref().is_none_or(|s| !s.complete))
         .map(|r| r.path.display().to_string())
         .collect();
+    // Why the first unfinished shard stopped (a killed one wrote no summary).
+    let why_unfinished = reports
+        .iter()
+        .find_map(|r| match &r.summary {
+            None => Some("interrupted".to_string()),
+            Some(s) if !s.complete => s.stopped.clone(),
+            Some(_) => None,
+        })
+        .unwrap_or_else(|| "interrupted".to_string());
     let mut header = first.header.clone();
     header.shard = if missing.is_empty() {
         "1/1".to_string()
@@ -78,10 +87,11 @@ pub(super) fn merge(_: &Session<'_>, args: MergeArgs) -> Result<u8, InputError> 
             "unfinished shards: {} (the merged report is partial)",
             unfinished.join(", ")
         );
-        Some("interrupted")
+        Some(why_unfinished.as_str())
     } else {
         None
     };
+    let partial = stopped.is_some_and(|why| why != "fail_fast");
     let finished = writer.finish(stopped)?;
     say!("{}", finished.text);
     say!(
@@ -89,6 +99,10 @@ pub(super) fn merge(_: &Session<'_>, args: MergeArgs) -> Result<u8, InputError> 
         reports.len(),
         args.output.display()
     );
+    if partial {
+        // Not all the cases: exit as a run that was interrupted does.
+        return Ok(super::run::INTERRUPTED.max(finished.summary.tally.exit_code()));
+    }
     Ok(finished.summary.tally.exit_code())
 }
 

@@ -170,11 +170,14 @@ pub(super) fn run(cli: &Session<'_>, args: RunArgs) -> Result<u8, InputError> {
     if let Some(dir) = &args.save_failures {
         check_directory(dir)?;
     }
-    replay_vectors(cli, &vectors, plan.suites().len(), &mut writer)?;
+    let vector_suites = vector_suites(&vectors);
+    if plan.shard.index == 0 {
+        replay_vectors(cli, &vectors, &mut writer)?;
+    }
     let stopped = if plan.is_empty() {
         None
     } else {
-        run_cases(cli, &args, &plan, &mut writer, &interrupt)?
+        run_cases(cli, &args, &plan, vector_suites, &mut writer, &interrupt)?
     };
     let finished = writer.finish(stopped.map(|s| match s {
         Stopped::FailFast => "fail_fast",
@@ -186,7 +189,12 @@ pub(super) fn run(cli: &Session<'_>, args: RunArgs) -> Result<u8, InputError> {
         Some(Stopped::Interrupted) => {
             say!(
                 "interrupted: {} of {} cases ran; the reports hold those, marked partial",
-                finished.summary.tally.cases - vectors_cases(&vectors),
+                finished.summary.tally.cases
+                    - if plan.shard.index == 0 {
+                        vector_suites as u64
+                    } else {
+                        0
+                    },
                 plan.len()
             );
             return Ok(INTERRUPTED);
@@ -197,22 +205,25 @@ pub(super) fn run(cli: &Session<'_>, args: RunArgs) -> Result<u8, InputError> {
 }
 
 /// Finds and loads what the paths hold: the plan of scenario cases, and the vectors
-/// (replayed by the first shard only).
+/// (listed by every shard, replayed by the first only).
 fn load(cli: &Session<'_>, args: &RunArgs) -> Result<(SwarmPlan, Vec<Vector>), InputError> {
     let found = discover(&args.paths)?;
     if found.scenarios.is_empty() && found.vectors.is_empty() {
         return Err(no_scenarios(&args.paths));
     }
     let shard = args.shard.unwrap_or(Shard::ALL);
-    let vectors: Vec<Vector> = if shard.index == 0 {
-        found
-            .vectors
-            .iter()
-            .map(|d| Vector::load(cli.registry, d))
-            .collect::<Result<_, _>>()?
-    } else {
-        Vec::new()
-    };
+    if args.shard.is_some() && args.seed.is_none() && args.seeds.is_none() {
+        return Err(
+            InputError::new("--shard needs --seeds (or --seed)").with_help(
+                "every shard must cut up the same seeds: give them all e.g. --seeds 0..1000",
+            ),
+        );
+    }
+    let vectors: Vec<Vector> = found
+        .vectors
+        .iter()
+        .map(|d| Vector::load(cli.registry, d))
+        .collect::<Result<_, _>>()?;
     let scenarios = load_all(cli, &found, args.scenario.as_ref())?;
     let seeds = match (args.seed, args.seeds.clone()) {
         (Some(seed), _) => seed..=seed,
@@ -233,16 +244,10 @@ fn load(cli: &Session<'_>, args: &RunArgs) -> Result<(SwarmPlan, Vec<Vector>), I
     Ok((plan, vectors))
 }
 
-/// The report's `run` line: the plan's suites, then one per vector and implementation.
+/// The report's `run` line: one suite per vector and implementation (replayed first),
+/// then the plan's, in case order. Every shard lists them all, so that shards merge.
 fn header(cli: &Session<'_>, plan: &SwarmPlan, vectors: &[Vector]) -> RunHeader {
-    let mut suites: Vec<SuiteInfo> = plan
-        .suites()
-        .into_iter()
-        .map(|(s, i)| {
-            let scenario = &plan.scenarios[s];
-            SuiteInfo::of(scenario, &scenario.implementations[i], SuiteKind::Scenario)
-        })
-        .collect();
+    let mut suites = Vec::new();
     for vector in vectors {
         for implementation in &vector.scenario.implementations {
             let mut info = SuiteInfo::of(&vector.scenario, implementation, SuiteKind::Vector);
@@ -251,6 +256,10 @@ fn header(cli: &Session<'_>, plan: &SwarmPlan, vectors: &[Vector]) -> RunHeader 
             suites.push(info);
         }
     }
+    suites.extend(plan.suites().into_iter().map(|(s, i)| {
+        let scenario = &plan.scenarios[s];
+        SuiteInfo::of(scenario, &scenario.implementations[i], SuiteKind::Scenario)
+    }));
     RunHeader::new(
         &cli.program,
         seeds_text(&plan.seeds),
@@ -260,14 +269,13 @@ fn header(cli: &Session<'_>, plan: &SwarmPlan, vectors: &[Vector]) -> RunHeader 
 }
 
 /// Replays every vector (one case per implementation, at its recorded seed) into the
-/// report, whose vector suites start at `first_suite`.
+/// report, whose first suites they are.
 fn replay_vectors(
     cli: &Session<'_>,
     vectors: &[Vector],
-    first_suite: usize,
     writer: &mut ReportWriter,
 ) -> Result<(), InputError> {
-    let mut suite = first_suite;
+    let mut suite = 0;
     for vector in vectors {
         for result in vector.replay() {
             let repro = format!("{} run {}", cli.program, vector.dir.display());
@@ -298,6 +306,7 @@ fn run_cases(
     cli: &Session<'_>,
     args: &RunArgs,
     plan: &SwarmPlan,
+    first_suite: usize,
     writer: &mut ReportWriter,
     interrupt: &AtomicBool,
 ) -> Result<Option<Stopped>, InputError> {
@@ -318,8 +327,15 @@ fn run_cases(
                 ),
             );
         }
-        if let Err(error) = keep(cli, args, plan, &suites, writer, &bar, &result)
-            && failed_writing.is_none()
+        if let Err(error) = keep(
+            cli,
+            args,
+            plan,
+            (first_suite, &suites),
+            writer,
+            &bar,
+            &result,
+        ) && failed_writing.is_none()
         {
             note(
                 &bar,
@@ -346,23 +362,26 @@ fn run_cases(
 }
 
 /// Writes one result to the report, and its repro file if it is a failure worth one.
+/// (`suites` are the plan's, the first of them numbered `first` in the report.)
 fn keep(
     cli: &Session<'_>,
     args: &RunArgs,
     plan: &SwarmPlan,
-    suites: &[(usize, usize)],
+    (first, suites): (usize, &[(usize, usize)]),
     writer: &mut ReportWriter,
     bar: &ProgressBar,
     result: &CaseResult,
 ) -> Result<(), InputError> {
     let (suite, scenario) = locate(plan, suites, result);
     writer.record(CaseReport::of(
-        suite,
+        first + suite,
         result,
         repro_command(&cli.program, scenario, result),
     ))?;
+    // A case stopped by --timeout would not replay the same way: no repro file.
     if let Some(dir) = &args.save_failures
         && worth_saving(result.verdict)
+        && !result.cancelled
     {
         let file = save_failure(dir, scenario, result)?;
         note(
@@ -378,10 +397,11 @@ fn keep(
     Ok(())
 }
 
-fn vectors_cases(vectors: &[Vector]) -> u64 {
+/// How many suites (and cases) the vectors make: one per vector and implementation.
+fn vector_suites(vectors: &[Vector]) -> usize {
     vectors
         .iter()
-        .map(|v| v.scenario.implementations.len() as u64)
+        .map(|v| v.scenario.implementations.len())
         .sum()
 }
 
@@ -422,8 +442,10 @@ fn check_selection(
         )));
     }
     if plan.is_empty() && vectors.is_empty() && !args.allow_empty {
-        let why = if plan.scenarios.is_empty() {
+        let why = if plan.scenarios.is_empty() && args.scenario.is_some() {
             "no scenario matches --scenario".to_string()
+        } else if plan.scenarios.is_empty() {
+            "the paths hold no scenario of this program's protocols".to_string()
         } else {
             format!(
                 "shard {}/{} of these {} cases is empty",
@@ -529,8 +551,8 @@ fn save_failure(
 
 /// SIGINT and SIGTERM while a run is on: the first sets the interrupt flag; another,
 /// a second or more later, exits at once. (Signals within a second count as one: `timeout`
-/// and some CI runners signal both the process and its group.) Dropping it restores the
-/// previous handlers.
+/// and some CI runners signal both the process and its group.) Dropping it stops the
+/// listener; the signals stay caught (and ignored) for the rest of the process.
 struct Signals {
     handle: Option<signal_hook::iterator::Handle>,
     listener: Option<std::thread::JoinHandle<()>>,

@@ -227,6 +227,44 @@ impl Validator<'_> {
         self.network_actions(fault, names, span)
     }
 
+    /// Refuses random faults that would do nothing: outages of 0s, no kind to draw.
+    fn check_does_something(
+        &self,
+        table: &crate::file::RandomFaultsFile,
+        generator: &FaultGenerator,
+    ) -> Result<(), InputError> {
+        let span_of = |text: &Option<crate::file::Text>| text.as_ref().map_or(0..0, Spanned::span);
+        if generator.outage_max == SimDuration::ZERO {
+            return Err(self
+                .source
+                .error(
+                    span_of(&table.outage_max),
+                    "outage_max = 0s: every fault would be repaired the moment it strikes",
+                )
+                .with_help("outages are drawn up to outage_max; write e.g. outage_max = \"2s\""));
+        }
+        if generator.weights == sim_core::FaultWeights::NONE {
+            let span = table
+                .weights
+                .as_ref()
+                .map(Spanned::span)
+                .or_else(|| table.kinds.as_ref().map(Spanned::span))
+                .unwrap_or(0..0);
+            return Err(self
+                .source
+                .error(
+                    span,
+                    "no fault kind is left to draw: [random_faults] would do nothing",
+                )
+                .with_help(format!(
+                    "give some kind a weight, or list kinds; {} survives: {}",
+                    self.protocol.name(),
+                    self.protocol.fault_kinds().names()
+                )));
+        }
+        Ok(())
+    }
+
     /// A duration that must be longer than zero (`what` says what zero would mean).
     fn positive(
         &self,
@@ -452,7 +490,11 @@ impl Validator<'_> {
             return Err(self
                 .source
                 .error(
-                    span_of(&table.start),
+                    span_of(if table.start.is_some() {
+                        &table.start
+                    } else {
+                        &table.end
+                    }),
                     format!(
                         "random faults start at {} but end at {}",
                         generator.start, generator.end
@@ -473,7 +515,11 @@ impl Validator<'_> {
             return Err(self
                 .source
                 .error(
-                    span_of(&table.outage_min),
+                    span_of(if table.outage_min.is_some() {
+                        &table.outage_min
+                    } else {
+                        &table.outage_max
+                    }),
                     format!(
                         "outage_min ({}) is longer than outage_max ({})",
                         crate::units::format_duration(generator.outage_min),
@@ -482,34 +528,7 @@ impl Validator<'_> {
                 )
                 .with_help("outages are drawn between outage_min and outage_max"));
         }
-        if generator.outage_max == SimDuration::ZERO {
-            return Err(self
-                .source
-                .error(
-                    span_of(&table.outage_max),
-                    "outage_max = 0s: every fault would be repaired the moment it strikes",
-                )
-                .with_help("outages are drawn up to outage_max; write e.g. outage_max = \"2s\""));
-        }
-        if generator.weights == sim_core::FaultWeights::NONE {
-            let span = table
-                .weights
-                .as_ref()
-                .map(Spanned::span)
-                .or_else(|| table.kinds.as_ref().map(Spanned::span))
-                .unwrap_or(0..0);
-            return Err(self
-                .source
-                .error(
-                    span,
-                    "no fault kind is left to draw: [random_faults] would do nothing",
-                )
-                .with_help(format!(
-                    "give some kind a weight, or list kinds; {} survives: {}",
-                    self.protocol.name(),
-                    self.protocol.fault_kinds().names()
-                )));
-        }
+        self.check_does_something(table, generator)?;
         if let Some(max) = &table.max_down
             && *max.get_ref() as usize > names.len()
         {
