@@ -63,6 +63,19 @@ fn tiny(dir: &Path) -> PathBuf {
     file
 }
 
+/// A chain scenario of a million virtual seconds, whose one case takes minutes (its
+/// limits raised to allow it).
+fn long(dir: &Path) -> PathBuf {
+    let file = dir.join("long.toml");
+    std::fs::write(
+        &file,
+        "protocol = \"chain\"\npreset = \"minimal\"\nduration = \"1000000s\"\n\
+         [limits]\nmax_duration = \"2000000s\"\nmax_steps = 1000000000\n",
+    )
+    .unwrap();
+    file
+}
+
 fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
@@ -174,13 +187,7 @@ fn an_interrupt_mid_sweep_leaves_a_partial_report_and_the_repro_files_found_so_f
 #[test]
 fn a_second_interrupt_a_second_later_aborts_without_waiting_for_the_running_case() {
     let dir = scratch("abort");
-    let long = dir.join("long.toml");
-    std::fs::write(
-        &long,
-        "protocol = \"chain\"\npreset = \"minimal\"\nduration = \"1000000s\"\n\
-         [limits]\nmax_duration = \"2000000s\"\nmax_steps = 1000000000\n",
-    )
-    .unwrap();
+    let long = long(&dir);
     let report = dir.join("report.jsonl");
     let mut child = spawn(&[
         "run",
@@ -215,13 +222,7 @@ fn a_second_interrupt_a_second_later_aborts_without_waiting_for_the_running_case
 #[test]
 fn a_timeout_stops_a_case_and_reports_a_limit_with_its_seed() {
     let dir = scratch("timeout");
-    let long = dir.join("long.toml");
-    std::fs::write(
-        &long,
-        "protocol = \"chain\"\npreset = \"minimal\"\nduration = \"1000000s\"\n\
-         [limits]\nmax_duration = \"2000000s\"\nmax_steps = 1000000000\n",
-    )
-    .unwrap();
+    let long = long(&dir);
     let repros = dir.join("repros");
     let output = run(&[
         "run",

@@ -31,10 +31,34 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The streamed report speaks of this protocol, through the extension point alone.
+fn assert_report_speaks_of_the_counter(report: &Path) {
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(report)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines[0]["schema"], "detsim-report/2");
+    assert_eq!(lines[0]["program"], "counter-sim");
+    assert_eq!(lines[0]["suites"][0]["protocol"], "counter");
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["complete"], true);
+    let rollups = summary["implementations"].as_object().unwrap();
+    assert!(
+        rollups.values().any(|r| r["fail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "counter-buggy")),
+        "{summary}"
+    );
+}
+
 #[test]
 fn run_finds_the_bug_saves_it_and_repro_and_shrink_take_it_from_there() {
     let dir = scratch("run");
     let failures = dir.join("failures");
+    let report = dir.join("report.jsonl");
     let output = counter_sim(&[
         "run",
         "scenarios",
@@ -42,9 +66,12 @@ fn run_finds_the_bug_saves_it_and_repro_and_shrink_take_it_from_there() {
         "0..100",
         "--save-failures",
         path(&failures),
+        "--report",
+        path(&report),
     ]);
     let text = stdout(&output);
     assert_eq!(code(&output), 1, "a safety failure: {text}");
+    assert_report_speaks_of_the_counter(&report);
     let fixed = text
         .lines()
         .find(|l| l.starts_with("counter-fixed"))
@@ -71,6 +98,13 @@ fn run_finds_the_bug_saves_it_and_repro_and_shrink_take_it_from_there() {
 
     let replay = counter_sim(&["repro", path(&saved[0])]);
     assert_eq!(code(&replay), 1, "{}", stdout(&replay));
+    assert!(
+        stdout(&replay).contains("faults: ")
+            && stdout(&replay).contains(" node-")
+            && !stdout(&replay).contains("NodeId("),
+        "the faults in scenario-file words, with this protocol's node names: {}",
+        stdout(&replay)
+    );
     assert!(
         stdout(&replay).contains("reproduced exactly"),
         "{}",
