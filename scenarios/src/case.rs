@@ -106,6 +106,19 @@ impl SubResult {
                 coverage.hits > 0,
                 format!("held after {} steps", coverage.hits),
             ),
+            CheckKind::Whenever if failed_here => {
+                (false, failed.map(|v| v.message.clone()).unwrap_or_default())
+            }
+            CheckKind::Whenever => match coverage.first {
+                Some((_, at)) => (
+                    true,
+                    format!("in force from {at}, held for {} steps", coverage.hits),
+                ),
+                None => (
+                    true,
+                    "never in force: its condition never held long enough".to_string(),
+                ),
+            },
         };
         SubResult {
             check: coverage.check.clone(),

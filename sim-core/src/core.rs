@@ -108,6 +108,9 @@ pub(crate) struct Core<M, T, O> {
     /// Deliveries waiting for a clog to clear, in arrival order, with the queue order
     /// key they were sent with.
     pub(crate) held: Vec<(u64, Delivery<M>)>,
+    /// Bumped by every fault applied and every node added: who is up and who can reach
+    /// whom changes only when it does (see [`crate::World::fault_epoch`]).
+    pub(crate) epoch: u64,
 }
 
 impl<M: Clone + 'static, T, O> Core<M, T, O> {

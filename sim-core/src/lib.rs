@@ -69,7 +69,8 @@
 //! | disks | [`disk`] | unsynced writes die with a crash; opt-in disk faults |
 //! | clocks | [`clock`] | per-node skew and drift |
 //! | faults | [`fault`], [`fault_generator`] | scheduled or seeded-random, always repaired |
-//! | checks | [`check`], [`world`] | always / eventually / sometimes, after every step |
+//! | checks | [`check`], [`world`] | always / eventually / sometimes / whenever, after every step |
+//! | connectivity | [`connectivity`] | who is up and linked: conditions for windowed liveness |
 //! | traces | [`trace`], [`determinism`] | rolling hash, full record, divergence finder |
 //! | encoding | [`encoding`] | the one module that knows the binary format |
 
@@ -77,6 +78,7 @@
 
 pub mod check;
 pub mod clock;
+pub mod connectivity;
 mod context;
 mod core;
 pub mod determinism;
@@ -100,8 +102,9 @@ pub mod topology;
 pub mod trace;
 pub mod world;
 
-pub use crate::check::{CheckKind, Coverage, Invariant, Property, Violation};
+pub use crate::check::{CheckKind, Coverage, Invariant, Property, Violation, Window};
 pub use crate::clock::Clock;
+pub use crate::connectivity::QuorumConnected;
 pub use crate::context::NodeContext;
 pub use crate::core::Observation;
 pub use crate::determinism::{Divergence, check_determinism};

@@ -496,6 +496,19 @@ impl Network {
         link_clogged || self.clogged_nodes[source.index()] || self.clogged_nodes[target.index()]
     }
 
+    /// Would a message sent on the link now get through, as far as faults go: the
+    /// link is not cut by a partition, neither it nor its ends are clogged, and it does
+    /// not lose every message. (Whether its ends are up is the caller's question.)
+    pub(crate) fn can_send(&self, source: NodeId, target: NodeId) -> bool {
+        if source == target {
+            return true;
+        }
+        let index = self.overrides.get(&(source, target)).copied().unwrap_or(0);
+        self.topology.connected(source, target)
+            && !self.is_clogged(source, target)
+            && !self.settings[usize::from(index)].config.loss.is_always()
+    }
+
     /// Messages currently in flight on a link.
     #[cfg(test)]
     pub(crate) fn in_flight(&self, source: NodeId, target: NodeId) -> u32 {

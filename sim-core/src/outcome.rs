@@ -182,10 +182,9 @@ impl Outcome {
             .is_some_and(|v| v.kind == CheckKind::Always)
     }
 
-    /// `true` if a liveness (eventually) check failed.
+    /// `true` if a liveness (eventually or whenever) check failed.
     pub fn liveness_failed(&self) -> bool {
-        self.violation()
-            .is_some_and(|v| v.kind == CheckKind::Eventually)
+        self.violation().is_some_and(|v| v.kind.is_liveness())
     }
 
     /// Sometimes checks that never held: situations the run never reached.

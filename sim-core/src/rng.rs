@@ -397,6 +397,11 @@ impl Chance {
         self.numerator == 0
     }
 
+    /// `true` if this chance always comes up.
+    pub const fn is_always(self) -> bool {
+        self.numerator == self.denominator
+    }
+
     /// The probability as a float, for display and reports only.
     pub fn as_f64(self) -> f64 {
         f64::from(self.numerator) / f64::from(self.denominator)

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckKind, Checks, Invariant, Violation};
+use crate::check::{CheckKind, Checks, Invariant, Property, Violation, Window};
 use crate::clock::Clock;
 use crate::context::{NodeContext, NodeEnv};
 use crate::core::{Core, Event};
@@ -189,6 +189,7 @@ impl<N: Node> Sim<N> {
             observations: Vec::new(),
             node_count: 0,
             held: Vec::new(),
+            epoch: 0,
         };
         Sim {
             seed,
@@ -238,6 +239,7 @@ impl<N: Node> Sim<N> {
             factory: Box::new(factory),
         });
         self.core.node_count += 1;
+        self.core.epoch += 1;
         self.core
             .queue
             .push(self.core.now, Event::Start { node: id });
@@ -299,6 +301,60 @@ impl<N: Node> Sim<N> {
         );
         self.checks
             .add_eventually(name, deadline, Box::new(property));
+    }
+
+    /// Registers a windowed liveness check: whenever `condition` has held for
+    /// `window.after` without a break, `property` may not stay false for longer than
+    /// `window.within`. It is owed again each time it turns false while the condition
+    /// holds, and forgiven when the condition breaks. A failure is a liveness
+    /// [`Violation`] of kind [`CheckKind::Whenever`] that names the window missed.
+    ///
+    /// ```
+    /// use sim_core::{Context, Fault, Node, NodeId, QuorumConnected, Sim, SimDuration};
+    /// use sim_core::{SimTime, Window, World};
+    ///
+    /// struct Idle;
+    ///
+    /// impl Node for Idle {
+    ///     type Message = ();
+    ///     type Timer = ();
+    ///     type Observation = ();
+    ///
+    ///     fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, _: ()) {}
+    /// }
+    ///
+    /// let mut sim = Sim::<Idle>::with_seed(7);
+    /// for _ in 0..3 {
+    ///     sim.add_node(|_| Idle);
+    /// }
+    /// // "Whenever two nodes have been up and connected for 1 s, node 0 must be up, and
+    /// // never down for longer than 1 s": node 0 crashes at 5 s and is not restarted.
+    /// let window = Window::new(SimDuration::from_secs(1), SimDuration::from_secs(1));
+    /// let node_0_up = |world: &World<'_, Idle>| world.is_up(NodeId(0));
+    /// sim.whenever("node 0 serves", QuorumConnected::new(2), window, node_0_up);
+    /// sim.schedule(SimTime::from_secs(5), Fault::Crash(NodeId(0)));
+    /// let stop = sim.run_for(SimDuration::from_secs(10)).unwrap_err();
+    /// let violation = stop.violation().unwrap();
+    /// assert_eq!(violation.time, SimTime::from_secs(6));
+    /// assert_eq!(violation.window, Some((SimTime::from_secs(5), SimTime::from_secs(6))));
+    /// ```
+    pub fn whenever(
+        &mut self,
+        name: &str,
+        condition: impl Property<N> + 'static,
+        window: Window,
+        property: impl Property<N> + 'static,
+    ) {
+        self.checks
+            .add_whenever(name, Box::new(condition), window, Box::new(property));
+        // Look at the world as it is now: the condition may already hold, and a quiet
+        // run has no step to look after.
+        let world = World {
+            slots: &self.slots,
+            core: &self.core,
+            step: self.stats.steps,
+        };
+        self.checks.evaluate_whenever(&world);
     }
 
     /// Registers a coverage check: counts the steps after which `property` holds.
@@ -582,25 +638,21 @@ impl<N: Node> Sim<N> {
         Ok(false)
     }
 
-    /// Fails the run if an eventually check's deadline is before `time` (or at it, if
+    /// Fails the run if a check's deadline is before `time` (or at it, if
     /// `inclusive`: nothing more can happen by then).
     fn expire_deadlines(&mut self, time: SimTime, inclusive: bool) -> Result<(), Stop> {
-        let expired = if inclusive {
-            self.checks.expired_by(time)
-        } else {
-            self.checks.expired_before(time)
-        };
-        let Some((check, deadline)) = expired else {
+        let Some(expired) = self.checks.expired(time, inclusive) else {
             return Ok(());
         };
-        self.core.now = self.core.now.max(deadline);
+        self.core.now = self.core.now.max(expired.time);
         let violation = Violation {
-            check,
-            kind: CheckKind::Eventually,
-            message: format!("did not hold by its deadline {deadline}"),
+            check: expired.check,
+            kind: expired.kind,
+            message: expired.message,
             step: self.stats.steps,
-            time: deadline,
+            time: expired.time,
             seed: self.seed,
+            window: expired.window,
         };
         Err(self.stop(Stop::Violation(violation)))
     }
@@ -671,6 +723,7 @@ impl<N: Node> Sim<N> {
                     step: self.stats.steps,
                     time: self.core.now,
                     seed: self.seed,
+                    window: None,
                 };
                 self.core.observations.clear();
                 return Err(self.stop(Stop::Violation(violation)));

@@ -91,6 +91,53 @@ impl<'a, N: Node> World<'a, N> {
         self.slots[node.index()].env.clock.local(self.core.now)
     }
 
+    /// Is `node` up: neither crashed nor paused?
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.status(node) == NodeStatus::Up
+    }
+
+    /// Would a message `source` sends `target` now get through, as far as faults go: no
+    /// partition cuts the link (either kind), neither the link nor its ends are clogged,
+    /// and the link does not lose every message. Whether the two are up is
+    /// [`World::is_up`]'s question.
+    pub fn can_send(&self, source: NodeId, target: NodeId) -> bool {
+        self.core.network.can_send(source, target)
+    }
+
+    /// Are `a` and `b` both up, with messages getting through both ways?
+    pub fn linked(&self, a: NodeId, b: NodeId) -> bool {
+        self.is_up(a) && self.is_up(b) && self.can_send(a, b) && self.can_send(b, a)
+    }
+
+    /// The up nodes linked with `node` (not `node` itself), in id order.
+    pub fn linked_with(&self, node: NodeId) -> impl Iterator<Item = NodeId> + use<'_, 'a, N> {
+        self.node_ids()
+            .filter(move |&other| other != node && self.linked(node, other))
+    }
+
+    /// The largest group of up nodes that are all linked to each other, in id order: the
+    /// nodes that can make progress together (see [`crate::connectivity`]). Of several
+    /// groups of that size, the same one in every run.
+    ///
+    /// It looks at every pair of up nodes, so it is meant for clusters of tens or
+    /// hundreds of nodes; to call it after every step, cache the answer by
+    /// [`World::fault_epoch`] (as [`crate::QuorumConnected`] does).
+    pub fn largest_connected_group(&self) -> Vec<NodeId> {
+        let nodes = self.core.node_count as usize;
+        let up = (0..nodes).filter(|&index| self.is_up(NodeId(index as u32)));
+        crate::connectivity::largest_group(nodes, up, |a, b| {
+            let (a, b) = (NodeId(a as u32), NodeId(b as u32));
+            self.can_send(a, b) && self.can_send(b, a)
+        })
+    }
+
+    /// A number that changes whenever a fault is applied or a node added, and only
+    /// then: who is up and who can reach whom stay as they were while it stays the
+    /// same. Checks that work those out cache their answer by it.
+    pub fn fault_epoch(&self) -> u64 {
+        self.core.epoch
+    }
+
     /// The topology as partitions have left it.
     pub fn topology(&self) -> &'a Topology {
         &self.core.network.topology

@@ -199,6 +199,7 @@ impl<N: Node> Sim<N> {
         let described = format!("{fault:?}");
         let node = fault.nodes().first().copied();
         self.stats.faults += 1;
+        self.core.epoch += 1;
         self.begin_step(
             StepKind::Fault,
             (node, None),
