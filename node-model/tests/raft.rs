@@ -364,3 +364,76 @@ fn an_offer_is_withdrawn_once_its_client_has_an_answer() {
     assert!(!invoked(1), "the answered client asked again");
     assert!(invoked(2), "the other client's offer was taken");
 }
+
+/// A config with `check_quorum` and `pre_vote` set as given.
+fn guarded(check_quorum: bool, pre_vote: bool) -> RaftConfig {
+    RaftConfig {
+        check_quorum,
+        pre_vote,
+        ..RaftConfig::default()
+    }
+}
+
+/// Cuts every answer to `node`: its messages go out, nothing comes back.
+fn deafen(sim: &mut Sim<RaftNode>, node: NodeId) {
+    let others: Vec<NodeId> = raft::replicas(sim)
+        .into_iter()
+        .filter(|&n| n != node)
+        .collect();
+    let now = sim.now();
+    sim.schedule(
+        now,
+        sim_core::Fault::Partition(Partition::OneWay {
+            from: others,
+            to: vec![node],
+        }),
+    );
+}
+
+#[test]
+fn with_check_quorum_a_leader_that_hears_no_answer_steps_down_and_another_leads() {
+    for (check_quorum, replaced) in [(false, false), (true, true)] {
+        let (mut sim, _) = checked(raft::cluster(11, 3, &guarded(check_quorum, true)));
+        let leader = await_leader(&mut sim, ms(2_000));
+        deafen(&mut sim, leader);
+        sim.run_for(ms(3_000)).unwrap();
+        let leaders: Vec<NodeId> = sim
+            .world()
+            .nodes()
+            .filter(|(_, n)| n.role() == Role::Leader)
+            .map(|(id, _)| id)
+            .collect();
+        if replaced {
+            assert_eq!(leaders.len(), 1, "one leader: {leaders:?}");
+            assert_ne!(leaders[0], leader, "the deaf leader stepped down");
+        } else {
+            // Its heartbeats keep the followers from standing: it leads alone, in vain.
+            assert_eq!(leaders, [leader]);
+        }
+    }
+}
+
+#[test]
+fn with_pre_vote_a_replica_that_hears_no_answer_cannot_depose_the_leader() {
+    for (pre_vote, stable) in [(false, false), (true, true)] {
+        let (mut sim, _) = checked(raft::cluster(12, 3, &guarded(true, pre_vote)));
+        let leader = await_leader(&mut sim, ms(2_000));
+        let term = sim.node(leader).unwrap().term();
+        let follower = raft::replicas(&sim)
+            .into_iter()
+            .find(|&n| n != leader)
+            .unwrap();
+        deafen(&mut sim, follower);
+        sim.run_for(ms(3_000)).unwrap();
+        let now_led = settled_leader(&sim.world());
+        let term_after = sim.node(leader).unwrap().term();
+        if stable {
+            assert_eq!((now_led, term_after), (Some(leader), term), "undisturbed");
+        } else {
+            assert!(
+                term_after > term + 3,
+                "the deaf replica keeps raising the term"
+            );
+        }
+    }
+}

@@ -112,7 +112,7 @@ impl SubResult {
             CheckKind::Whenever => match coverage.first {
                 Some((_, at)) => (
                     true,
-                    format!("in force from {at}, held for {} steps", coverage.hits),
+                    format!("in force from {at}, for {} steps", coverage.hits),
                 ),
                 None => (
                     true,

@@ -15,7 +15,9 @@
 //!
 //! A violation at any point stops the run; the outcome says which check failed.
 
-use sim_core::{DiskFaults, Fault, Limits, NodeId, Partition, Sim, SimConfig, SimDuration};
+use sim_core::{
+    DiskFaults, Fault, Limits, NodeId, Partition, QuorumConnected, Sim, SimConfig, SimDuration,
+};
 
 use crate::case::{Driven, RunOptions, SubResult};
 use crate::model::{HealOthers, Scenario};
@@ -65,6 +67,18 @@ pub(crate) fn prepare<P: Protocol, I: Implementation<P>>(
     );
     sim.schedule_all(&case.scenario.fault_schedule(case.seed));
     implementation.workload(case, &mut sim, &mut state);
+    if let Some(connected) = &case.scenario.while_connected
+        && let Some(liveness) =
+            implementation.while_connected(case, connected, &mut sim, &mut state)
+    {
+        let condition = QuorumConnected::new(connected.quorum as usize);
+        sim.whenever(
+            &liveness.name,
+            condition,
+            connected.window,
+            liveness.property,
+        );
+    }
     (sim, state)
 }
 

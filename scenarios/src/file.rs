@@ -367,6 +367,25 @@ pub struct ChecksFile {
     /// `[[checks.sometimes]]` entries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sometimes: Vec<toml::Table>,
+    /// Liveness during the fault phase: `[checks.while_connected]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub while_connected: Option<WhileConnectedFile>,
+}
+
+/// `[checks.while_connected]`: whenever `quorum` nodes have been up and linked both ways
+/// for `after`, the protocol's progress may not be missing for longer than `within`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhileConnectedFile {
+    /// How many nodes (default: the protocol's quorum, a majority unless it says).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<Spanned<u32>>,
+    /// How long they must have been connected before progress is owed (default 2s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Text>,
+    /// How long progress may then be missing (default 5s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within: Option<Text>,
 }
 
 /// The heal-and-converge phase.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use sim_core::{
     FaultGenerator, FaultSchedule, NetworkConfig, NodeId, SimDuration, SimRng, SimTime, TieBreak,
+    Window,
 };
 
 use crate::file::ScenarioFile;
@@ -175,6 +176,24 @@ impl Heal {
     }
 }
 
+/// `[checks.while_connected]`: liveness while a quorum is up and connected, during the
+/// fault phase as well as after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WhileConnected {
+    /// How many nodes must be up and linked to each other both ways.
+    pub quorum: u32,
+    /// How long they must have been, and how long progress may then be missing.
+    pub window: Window,
+}
+
+impl WhileConnected {
+    /// How long a quorum must have been connected before progress is owed, unless the
+    /// scenario says.
+    pub const AFTER: SimDuration = SimDuration::from_secs(2);
+    /// How long progress may then be missing, unless the scenario says.
+    pub const WITHIN: SimDuration = SimDuration::from_secs(5);
+}
+
 /// A validated scenario, ready to run for any seed.
 #[derive(Clone)]
 pub struct Scenario {
@@ -206,6 +225,8 @@ pub struct Scenario {
     pub invariants: Vec<String>,
     /// The heal-and-converge phase.
     pub heal: Heal,
+    /// Liveness during the fault phase, if the scenario asks for it.
+    pub while_connected: Option<WhileConnected>,
     /// The kind of test it is, for test vectors: `smoke`, `faults`, `disk`, or what the
     /// protocol says.
     pub runner: String,

@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use sim_core::{
     Chance, Latency, LinkConfig, LinkOverride, NetworkConfig, NodeId, SimDuration, SimTime,
-    TieBreak,
+    TieBreak, Window,
 };
 
 use crate::error::InputError;
 use crate::file::{LatencyFile, LinkSettings, NameList, ScenarioFile, Spanned, Text};
-use crate::model::{Heal, HealNodes, HealOthers, Scenario};
+use crate::model::{Heal, HealNodes, HealOthers, Scenario, WhileConnected};
 use crate::registry::{ErasedProtocol, Nesting};
 use crate::units::{format_duration, parse_chance, parse_duration};
 
@@ -181,6 +181,7 @@ pub(crate) fn validate(
     let random_faults = v.random_faults(&file, names, duration)?;
     let invariants = v.invariants(&file)?;
     let heal = v.heal(&file, names)?;
+    let while_connected = v.while_connected(&file, names.len(), planned.quorum)?;
     let implementations = v.implementations(&file)?;
     let name = v.name(&file, path)?;
     let max_steps = v.limits(&file, duration, &heal)?;
@@ -203,6 +204,7 @@ pub(crate) fn validate(
         random_faults,
         invariants,
         heal,
+        while_connected,
         runner,
         file,
         protocol: Arc::clone(protocol),
@@ -517,6 +519,39 @@ impl Validator<'_> {
             .validate()
             .map_err(|message| self.source.error(latency.span(), message))?;
         Ok(parsed)
+    }
+
+    /// `[checks.while_connected]`, with the protocol's quorum as the default.
+    fn while_connected(
+        &self,
+        file: &ScenarioFile,
+        nodes: usize,
+        quorum: u32,
+    ) -> Result<Option<WhileConnected>, InputError> {
+        let Some(table) = &file.checks.while_connected else {
+            return Ok(None);
+        };
+        let nodes = u32::try_from(nodes).unwrap_or(u32::MAX);
+        let quorum = match &table.quorum {
+            Some(quorum) => self.source.range(quorum, 1..=nodes, "quorum")?,
+            None => quorum.clamp(1, nodes.max(1)),
+        };
+        let mut window = Window::new(WhileConnected::AFTER, WhileConnected::WITHIN);
+        if let Some(after) = &table.after {
+            window.after = self.source.duration(after)?;
+        }
+        if let Some(within) = &table.within {
+            window.within = self.source.duration(within)?;
+            if window.within == SimDuration::ZERO {
+                return Err(self
+                    .source
+                    .error(within.span(), "`within = \"0s\"` leaves no time to make progress")
+                    .with_help(
+                        "give the protocol the time it needs, e.g. a few election timeouts or block times: within = \"5s\"",
+                    ));
+            }
+        }
+        Ok(Some(WhileConnected { quorum, window }))
     }
 
     fn heal(&self, file: &ScenarioFile, names: &[String]) -> Result<Heal, InputError> {

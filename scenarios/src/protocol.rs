@@ -38,7 +38,7 @@ use sim_core::{Node, NodeId, Sim, SimConfig, SimDuration, SimTime, World};
 use toml::Spanned;
 
 use crate::error::InputError;
-use crate::model::Scenario;
+use crate::model::{Scenario, WhileConnected};
 use crate::parse::Source;
 
 /// A scenario table of a protocol: read from TOML (reject unknown fields with
@@ -94,6 +94,15 @@ pub trait Protocol: Send + Sync + Sized + 'static {
     fn runner(&self, plan: &Self::Plan) -> Option<&str> {
         let _ = plan;
         None
+    }
+
+    /// How many nodes make a quorum: how many must be up and linked to each other for the
+    /// protocol to make progress. The default of `[checks.while_connected] quorum`; a
+    /// strict majority of the plan's nodes unless the protocol says otherwise (a
+    /// stake-weighted protocol counts the fewest nodes that always hold enough stake).
+    fn quorum(&self, plan: &Self::Plan) -> u32 {
+        let nodes = u32::try_from(self.node_names(plan).len()).unwrap_or(u32::MAX);
+        nodes / 2 + 1
     }
 
     /// How many client requests the plan's workload makes, for shrinking reports.
@@ -247,6 +256,25 @@ pub trait Implementation<P: Protocol>: Send + Sync + 'static {
         sim: &mut Sim<Self::Node>,
         state: &mut Self::State,
     ) -> Option<Liveness<Self::Node>>;
+
+    /// What must keep holding whenever a quorum of nodes has been up and linked both ways
+    /// for a while, when the scenario asks for it (`[checks.while_connected]`): the
+    /// protocol's own notion of progress ("a node linked to a quorum leads", "the
+    /// finalized height grew in the last few seconds"). Called once, after
+    /// [`Implementation::workload`]; the driver hands the property to
+    /// [`Sim::whenever`] with [`sim_core::QuorumConnected`] as its condition, so it is
+    /// judged during the fault phase as well as after healing. `connected` says how many
+    /// nodes make the quorum and the window. `None` (the default): no such check.
+    fn while_connected(
+        &self,
+        case: &Case<'_, P>,
+        connected: &WhileConnected,
+        sim: &mut Sim<Self::Node>,
+        state: &mut Self::State,
+    ) -> Option<Liveness<Self::Node>> {
+        let _ = (case, connected, sim, state);
+        None
+    }
 
     /// Judges the plan's final assertions on the end state.
     fn finals(

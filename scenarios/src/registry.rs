@@ -255,6 +255,7 @@ pub(crate) struct Planned {
     pub(crate) node_names: Vec<String>,
     pub(crate) runner: Option<String>,
     pub(crate) requests: u64,
+    pub(crate) quorum: u32,
 }
 
 /// A registered protocol, with its type erased.
@@ -337,6 +338,7 @@ impl<P: Protocol> ErasedProtocol for ProtocolEntry<P> {
             node_names: self.protocol.node_names(&plan),
             runner: self.protocol.runner(&plan).map(str::to_string),
             requests: self.protocol.requests(&plan),
+            quorum: self.protocol.quorum(&plan),
             plan: Arc::new(plan),
         })
     }

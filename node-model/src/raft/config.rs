@@ -28,6 +28,16 @@ pub struct RaftConfig {
     /// When a vote is made durable: the correct [`VoteSync::BeforeReply`] or the
     /// planted bug [`VoteSync::AfterReply`] (see [`super::canary`]).
     pub vote_sync: VoteSync,
+    /// Whether a leader steps down when no quorum has answered it for the longest
+    /// election timeout (raft-rs's `check_quorum`). Off by default, as in the Raft
+    /// paper: a leader whose answers are cut off then keeps its followers from electing
+    /// another, which `[checks.while_connected]` reports as a liveness failure.
+    pub check_quorum: bool,
+    /// Whether a replica first asks if it could win an election before it stands in a
+    /// new term (raft-rs's `pre_vote`), and says no while it hears from a leader. Off by
+    /// default, as in the Raft paper: a replica whose answers are cut off then keeps
+    /// raising the term and deposing every leader the others elect.
+    pub pre_vote: bool,
 }
 
 impl Default for RaftConfig {
@@ -38,6 +48,8 @@ impl Default for RaftConfig {
             heartbeat_interval: SimDuration::from_millis(50),
             entries_per_append_max: 64,
             vote_sync: VoteSync::BeforeReply,
+            check_quorum: false,
+            pre_vote: false,
         }
     }
 }

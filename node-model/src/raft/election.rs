@@ -10,6 +10,12 @@
 //! request lost to a crash or a cut is retried within the term. With a majority the
 //! candidate becomes leader and appends a no-op entry of its term, which lets it commit
 //! what earlier leaders left behind.
+//!
+//! With `check_quorum` a leader steps down when no quorum has answered it for the longest
+//! election timeout, so that a one-way cut that lets its heartbeats out but no answer in
+//! does not leave the cluster without a leader that can commit.
+
+use std::collections::BTreeSet;
 
 use sim_core::{Context, NodeId, SimDuration};
 
@@ -121,6 +127,79 @@ impl RaftNode {
         ctx.send(candidate, RaftMessage::Vote { term, granted });
     }
 
+    /// The election timeout fired, with `pre_vote`: ask every peer whether it would vote
+    /// in the next term, without raising the term.
+    pub(super) fn start_pre_vote(&mut self, ctx: &mut Context<'_, Self>) {
+        assert_ne!(self.role, Role::Leader, "a leader has no election timer");
+        let mut granted = BTreeSet::new();
+        granted.insert(self.id);
+        self.pre_votes = Some(granted);
+        self.reset_election_timer(ctx);
+        if quorum(ctx.node_count()) <= 1 {
+            self.pre_votes = None;
+            self.start_election(ctx);
+            return;
+        }
+        let request = RaftMessage::PreVote {
+            term: self.term + 1,
+            last_log_index: self.log.last_index(),
+            last_log_term: self.log.last_term(),
+        };
+        for peer in ctx.peers() {
+            ctx.send(peer, request.clone());
+        }
+    }
+
+    /// Would this replica vote for `candidate` in `term`? Yes if the term is new to it,
+    /// the candidate's log is up to date, and it has not heard from a leader for an
+    /// election timeout. Nothing is stored.
+    pub(super) fn on_pre_vote(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        candidate: NodeId,
+        term: u64,
+        last_log_index: u64,
+        last_log_term: u64,
+    ) {
+        let leader_quiet = self.role != Role::Leader
+            && self.leader_seen.is_none_or(|seen| {
+                ctx.now().saturating_duration_since(seen) >= self.config.election_timeout_min
+            });
+        let granted = term > self.term
+            && leader_quiet
+            && self.log.is_up_to_date(last_log_index, last_log_term);
+        let term = if granted { term } else { self.term };
+        ctx.send(candidate, RaftMessage::PreVoteReply { term, granted });
+    }
+
+    /// A peer answered this replica's pre-vote: with a quorum of yeses, stand for
+    /// election; a no from a later term means the term moved on.
+    pub(super) fn on_pre_vote_reply(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        voter: NodeId,
+        term: u64,
+        granted: bool,
+    ) {
+        if !granted {
+            if term > self.term {
+                self.adopt_term(ctx, term);
+            }
+            return;
+        }
+        let Some(votes) = &mut self.pre_votes else {
+            return;
+        };
+        if term != self.term + 1 || self.role == Role::Leader {
+            return;
+        }
+        votes.insert(voter);
+        if votes.len() >= quorum(ctx.node_count()) {
+            self.pre_votes = None;
+            self.start_election(ctx);
+        }
+    }
+
     /// A peer answered this replica's vote request.
     pub(super) fn on_vote(
         &mut self,
@@ -159,6 +238,31 @@ impl RaftNode {
         self.replicate_to_all(ctx);
         self.advance_commit(ctx);
         self.arm_heartbeat(ctx);
+        if self.config.check_quorum {
+            self.heard.clear();
+            self.arm_quorum_check(ctx);
+        }
+    }
+
+    /// As leader with `check_quorum`: look again, one longest election timeout from now,
+    /// whether a quorum has answered.
+    fn arm_quorum_check(&mut self, ctx: &mut Context<'_, Self>) {
+        let timer = ctx.set_timer(self.config.election_timeout_max, RaftTimer::Election);
+        self.election_timer = Some(timer);
+    }
+
+    /// As leader with `check_quorum`: step down unless a quorum answered since the last
+    /// look. A leader whose messages go out but whose answers never come back would
+    /// otherwise keep its followers from ever electing one that can commit.
+    pub(super) fn check_quorum(&mut self, ctx: &mut Context<'_, Self>) {
+        assert_eq!(self.role, Role::Leader);
+        if self.heard.len() + 1 >= quorum(ctx.node_count()) {
+            self.heard.clear();
+            self.arm_quorum_check(ctx);
+            return;
+        }
+        self.leader_hint = None;
+        self.become_follower(ctx);
     }
 
     /// The heartbeat timer fired.

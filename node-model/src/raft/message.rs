@@ -55,6 +55,23 @@ pub enum RaftMessage {
         /// too short).
         index: u64,
     },
+    /// With `pre_vote`: would the receiver vote for the sender in `term` (one above the
+    /// sender's own)? Nobody adopts the term of a pre-vote or its answer.
+    PreVote {
+        /// The term the sender would stand in.
+        term: u64,
+        /// The index of the sender's last log entry.
+        last_log_index: u64,
+        /// The term of the sender's last log entry (0 for an empty log).
+        last_log_term: u64,
+    },
+    /// The answer to a [`RaftMessage::PreVote`].
+    PreVoteReply {
+        /// The term asked about if `granted`, else the receiver's own term.
+        term: u64,
+        /// Whether the receiver would vote.
+        granted: bool,
+    },
 }
 
 impl RaftMessage {
@@ -64,7 +81,17 @@ impl RaftMessage {
             RaftMessage::RequestVote { term, .. }
             | RaftMessage::Vote { term, .. }
             | RaftMessage::AppendEntries { term, .. }
-            | RaftMessage::AppendReply { term, .. } => term,
+            | RaftMessage::AppendReply { term, .. }
+            | RaftMessage::PreVote { term, .. }
+            | RaftMessage::PreVoteReply { term, .. } => term,
         }
+    }
+
+    /// Is it a pre-vote or its answer, whose term nobody adopts?
+    pub fn is_pre_vote(&self) -> bool {
+        matches!(
+            self,
+            RaftMessage::PreVote { .. } | RaftMessage::PreVoteReply { .. }
+        )
     }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Context, Node, NodeId, TimerId};
+use sim_core::{Context, Node, NodeId, SimTime, TimerId};
 use thiserror::Error;
 
 use super::config::RaftConfig;
@@ -62,6 +62,14 @@ pub struct RaftNode {
     pub(super) heartbeat_timer: Option<TimerId>,
     /// As candidate: who granted this replica their vote in its term.
     pub(super) votes: BTreeSet<NodeId>,
+    /// With `pre_vote`, as a follower asking whether it could win: who said yes. `None`
+    /// when not asking.
+    pub(super) pre_votes: Option<BTreeSet<NodeId>>,
+    /// When this replica last heard from the leader of its term (with `pre_vote`, it
+    /// says no to a pre-vote until an election timeout has passed since).
+    pub(super) leader_seen: Option<SimTime>,
+    /// As leader with `check_quorum`: who answered since the last look.
+    pub(super) heard: BTreeSet<NodeId>,
     /// As leader, per replica: the next index to send it.
     pub(super) next_index: Vec<u64>,
     /// As leader, per replica: the highest index known to match this log.
@@ -90,6 +98,9 @@ impl RaftNode {
             election_timer: None,
             heartbeat_timer: None,
             votes: BTreeSet::new(),
+            heard: BTreeSet::new(),
+            pre_votes: None,
+            leader_seen: None,
             next_index: Vec::new(),
             match_index: Vec::new(),
             halted: None,
@@ -175,6 +186,8 @@ impl RaftNode {
         self.term = term;
         self.voted_for = None;
         self.leader_hint = None;
+        self.leader_seen = None;
+        self.pre_votes = None;
         storage::save_hard_state(ctx.disk(), self.term, self.voted_for);
         self.become_follower(ctx);
     }
@@ -231,7 +244,7 @@ impl Node for RaftNode {
         if self.halted.is_some() {
             return;
         }
-        if message.term() > self.term {
+        if message.term() > self.term && !message.is_pre_vote() {
             self.adopt_term(ctx, message.term());
         }
         match message {
@@ -256,6 +269,14 @@ impl Node for RaftNode {
                 success,
                 index,
             } => self.on_append_reply(ctx, source, term, success, index),
+            RaftMessage::PreVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => self.on_pre_vote(ctx, source, term, last_log_index, last_log_term),
+            RaftMessage::PreVoteReply { term, granted } => {
+                self.on_pre_vote_reply(ctx, source, term, granted);
+            }
         }
     }
 
@@ -266,7 +287,13 @@ impl Node for RaftNode {
         match timer {
             RaftTimer::Election => {
                 self.election_timer = None;
-                self.start_election(ctx);
+                if self.role == Role::Leader {
+                    self.check_quorum(ctx);
+                } else if self.config.pre_vote {
+                    self.start_pre_vote(ctx);
+                } else {
+                    self.start_election(ctx);
+                }
             }
             RaftTimer::Heartbeat => {
                 self.heartbeat_timer = None;

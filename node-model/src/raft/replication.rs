@@ -91,6 +91,8 @@ impl RaftNode {
         );
         self.become_follower(ctx);
         self.leader_hint = Some(leader);
+        self.leader_seen = Some(ctx.now());
+        self.pre_votes = None;
         self.reset_election_timer(ctx);
         if self.log.term_at(prev_log_index) != Some(prev_log_term) {
             assert!(prev_log_index > 0, "every log holds index 0 with term 0");
@@ -151,6 +153,7 @@ impl RaftNode {
         if self.role != Role::Leader || term != self.term {
             return; // Stale: from an earlier term or a term this replica does not lead.
         }
+        self.heard.insert(follower);
         let peer = follower.index();
         if success {
             self.match_index[peer] = self.match_index[peer].max(index);

@@ -304,7 +304,17 @@ fn a_cluster_whose_fields_disagree_points_at_its_table() {
 const RAFT: &str = "protocol = \"raft\"\nduration = \"10s\"\n";
 
 /// (the rest of a Raft scenario file, the error's position, what it says)
-const SEMANTIC_MISTAKES: [(&str, &str, &str); 19] = [
+const SEMANTIC_MISTAKES: [(&str, &str, &str); 21] = [
+    (
+        "[checks.while_connected]\nquorum = 4\n",
+        "4, column 10",
+        "quorum = 4 is out of range",
+    ),
+    (
+        "[checks.while_connected]\nwithin = \"0s\"\n",
+        "4, column 10",
+        "leaves no time to make progress",
+    ),
     (
         "[random_faults]\nkinds = []\n",
         "4, column 9",

@@ -12,5 +12,5 @@ mod tables;
 pub use plan::{INVARIANTS, LINEARIZABILITY, Raft, RaftAssertion, RaftPlan, Requests};
 #[cfg(feature = "raft-rs")]
 pub use run::RaftRs;
-pub use run::{Backend, DetsimRaft, LIVENESS, Replicas};
+pub use run::{Backend, DetsimRaft, LEADS_WHILE_CONNECTED, LIVENESS, Replicas};
 pub use tables::{RaftCluster, RaftFinal, RaftSettings, RaftWorkload};

@@ -198,6 +198,12 @@ fn cluster(
             }
         };
     }
+    if let Some(check) = raft.check_quorum {
+        config.check_quorum = check;
+    }
+    if let Some(pre_vote) = raft.pre_vote {
+        config.pre_vote = pre_vote;
+    }
     Ok((replicas, config))
 }
 

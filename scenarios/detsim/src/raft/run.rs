@@ -10,15 +10,18 @@ use node_model::raft::checks::{
     ElectionSafety, LeaderCompleteness, LogMatching, StateMachineSafety,
 };
 use node_model::raft::{
-    HistoryHandle, Offer, Op, RaftEvent, RaftView, Replica, RequestId, Workload, record_history,
+    HistoryHandle, Offer, Op, RaftEvent, RaftView, Replica, RequestId, Role, Workload,
+    record_history,
 };
-use scenarios::{Case, Facts, FinalCheck, HealPhase, Implementation, Liveness};
+use scenarios::{Case, Facts, FinalCheck, HealPhase, Implementation, Liveness, WhileConnected};
 use sim_core::{NodeStatus, Sim, SimConfig, SimDuration, SimTime, World};
 
 use super::plan::{LINEARIZABILITY, Raft, RaftAssertion, RaftPlan};
 
 /// The name of Raft's liveness check.
 pub const LIVENESS: &str = "liveness: requests complete after healing";
+/// The name of Raft's check during the fault phase (`[checks.while_connected]`).
+pub const LEADS_WHILE_CONNECTED: &str = "liveness: a connected quorum has a leader";
 /// The client id of the requests that probe liveness after healing.
 const PROBE_CLIENT: u32 = u32::MAX;
 /// How many times a probe is offered, and how far apart: a client that has no answer
@@ -182,6 +185,28 @@ impl<B: Backend> Implementation<Raft> for Replicas<B> {
                     }
                 }
                 answered.iter().all(|flag| flag.get())
+            },
+        ))
+    }
+
+    /// Whenever a quorum has been up and linked, one of them leads with a quorum of
+    /// followers linked to it (a leader cut off from the rest does not count).
+    fn while_connected(
+        &self,
+        _: &Case<'_, Raft>,
+        connected: &WhileConnected,
+        _: &mut Sim<B::Node>,
+        _: &mut HistoryHandle,
+    ) -> Option<Liveness<B::Node>> {
+        let quorum = connected.quorum as usize;
+        Some(Liveness::new(
+            LEADS_WHILE_CONNECTED,
+            move |world: &World<'_, B::Node>| {
+                world.nodes().any(|(id, replica)| {
+                    replica.role() == Role::Leader
+                        && world.is_up(id)
+                        && world.linked_with(id).count() + 1 >= quorum
+                })
             },
         ))
     }

@@ -29,6 +29,14 @@ pub struct RaftSettings {
     /// `"before_reply"` (correct) or `"after_reply"` (the canary's planted bug).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vote_sync: Option<Text>,
+    /// A leader steps down when no quorum has answered it for an election timeout
+    /// (detsim-raft; raft-rs always checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_quorum: Option<bool>,
+    /// A replica asks whether it could win before it raises the term (detsim-raft;
+    /// raft-rs always asks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_vote: Option<bool>,
 }
 
 impl RaftSettings {
@@ -37,6 +45,8 @@ impl RaftSettings {
             && self.election_timeout_max.is_none()
             && self.heartbeat_interval.is_none()
             && self.vote_sync.is_none()
+            && self.check_quorum.is_none()
+            && self.pre_vote.is_none()
     }
 }
 
