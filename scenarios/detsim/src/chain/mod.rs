@@ -13,5 +13,5 @@ mod tables;
 
 pub use plan::{Chain, ChainAssertion, ChainPlan, INVARIANTS, Situation, Transfers, node_name};
 pub(crate) use plan::{halved, steady_load};
-pub use run::{DetsimChain, LIVENESS};
+pub use run::{DetsimChain, FINALITY_WHILE_CONNECTED, LIVENESS};
 pub use tables::{ChainCluster, ChainFinal, ChainSometimes, ChainWorkload, Genesis, NodeSettings};

@@ -180,6 +180,23 @@ impl Protocol for Chain {
         node_names(&plan.config)
     }
 
+    /// The fewest validators that hold more than two thirds of the genesis stake
+    /// whichever they are: the lightest ones first.
+    fn quorum(&self, plan: &ChainPlan) -> u32 {
+        let config = &plan.config;
+        let mut stakes: Vec<u64> = (0..config.validators).map(|v| config.stake(v)).collect();
+        stakes.sort_unstable();
+        let total: u128 = stakes.iter().map(|&s| u128::from(s)).sum();
+        let mut held = 0u128;
+        for (count, stake) in (1..).zip(stakes) {
+            held += u128::from(stake);
+            if 3 * held > 2 * total {
+                return count;
+            }
+        }
+        config.validators.max(1)
+    }
+
     fn runner(&self, plan: &ChainPlan) -> Option<&str> {
         let byzantine = plan
             .config

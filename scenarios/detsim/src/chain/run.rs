@@ -6,13 +6,16 @@ use node_model::chain::checks::{
     self, EpochAgreement, FinalityAgreement, NoncesIncrease, SupplyConserved,
 };
 use node_model::chain::{self as model, ChainNode, ChainSetup, TransferWorkload, ValidatorId};
-use scenarios::{Case, Facts, FinalCheck, HealPhase, Implementation, Liveness};
+use scenarios::{Case, Facts, FinalCheck, HealPhase, Implementation, Liveness, WhileConnected};
 use sim_core::{NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime, World};
 
 use super::plan::{Chain, ChainAssertion, ChainPlan, Situation};
 
 /// The name of the chain's liveness check.
 pub const LIVENESS: &str = "liveness: finality advances after healing";
+/// The name of the chain's check during the fault phase (`[checks.while_connected]`).
+pub const FINALITY_WHILE_CONNECTED: &str =
+    "liveness: finality advances while a quorum is connected";
 
 /// node-model's chain.
 #[derive(Clone, Copy, Debug, Default)]
@@ -115,6 +118,47 @@ impl Implementation<Chain> for DetsimChain {
         }))
     }
 
+    /// Whenever a quorum has been up and linked, finality keeps advancing among them:
+    /// the highest final height in the largest connected group grows at least once
+    /// every `within`. Owed only while the group's validators hold more than two thirds
+    /// of the stake of the epoch its most advanced node is in (a validator kicked out
+    /// for missing its blocks no longer counts; a group of too little stake owes
+    /// nothing).
+    fn while_connected(
+        &self,
+        _: &Case<'_, Chain>,
+        _: &WhileConnected,
+        _: &mut Sim<ChainNode>,
+        _: &mut Rc<ChainSetup>,
+    ) -> Option<Liveness<ChainNode>> {
+        let mut group: Option<(u64, Vec<NodeId>)> = None;
+        let mut highest = 0;
+        Some(Liveness::new(
+            FINALITY_WHILE_CONNECTED,
+            move |world: &World<'_, ChainNode>| {
+                let epoch = world.fault_epoch();
+                if group.as_ref().is_none_or(|(seen, _)| *seen != epoch) {
+                    group = Some((epoch, world.largest_connected_group()));
+                }
+                let members: Vec<&ChainNode> = group
+                    .as_ref()
+                    .map(|(_, ids)| ids.iter().filter_map(|&id| world.node(id)).collect())
+                    .unwrap_or_default();
+                if !holds_supermajority(&members) {
+                    return true;
+                }
+                let height = members
+                    .iter()
+                    .map(|node| node.status().final_height)
+                    .max()
+                    .unwrap_or(0);
+                let grew = height > highest;
+                highest = highest.max(height);
+                grew
+            },
+        ))
+    }
+
     fn finals(
         &self,
         case: &Case<'_, Chain>,
@@ -175,6 +219,24 @@ impl Implementation<Chain> for DetsimChain {
 }
 
 /// The lowest final height among the running nodes of `core` (`None` if none runs).
+/// Do the validators among `members` hold more than two thirds of the stake of the epoch
+/// the most advanced of them is in?
+fn holds_supermajority(members: &[&ChainNode]) -> bool {
+    let Some(ahead) = members
+        .iter()
+        .max_by_key(|node| node.tree().head().block.height)
+    else {
+        return false;
+    };
+    let state = &ahead.tree().head().state;
+    let held: u64 = members
+        .iter()
+        .filter_map(|node| node.validator_id())
+        .map(|validator| state.stake_of(validator))
+        .sum();
+    3 * u128::from(held) > 2 * u128::from(state.total_stake())
+}
+
 fn lowest_final_height(world: &World<'_, ChainNode>, core: &[NodeId]) -> Option<u64> {
     core.iter()
         .filter(|&&id| world.status(id) == NodeStatus::Up)

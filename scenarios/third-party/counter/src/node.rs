@@ -31,6 +31,9 @@ pub struct Settings {
     pub flush_interval: SimDuration,
     /// When an increment is acknowledged.
     pub ack: Ack,
+    /// Whether a restarted node gossips again. `false` is a second planted bug, a
+    /// liveness one: a node back from a crash takes increments but never tells anyone.
+    pub gossip_after_restart: bool,
 }
 
 impl Default for Settings {
@@ -39,6 +42,7 @@ impl Default for Settings {
             gossip_interval: SimDuration::from_millis(100),
             flush_interval: SimDuration::from_millis(10),
             ack: Ack::AfterSync,
+            gossip_after_restart: true,
         }
     }
 }
@@ -124,8 +128,10 @@ impl CounterNode {
         &self.counts
     }
 
-    fn start_timers(&mut self, ctx: &mut Context<'_, Self>) {
-        ctx.set_timer(self.settings.gossip_interval, Tick::Gossip);
+    fn start_timers(&mut self, ctx: &mut Context<'_, Self>, gossip: bool) {
+        if gossip {
+            ctx.set_timer(self.settings.gossip_interval, Tick::Gossip);
+        }
         if self.settings.ack == Ack::BeforeSync {
             ctx.set_timer(self.settings.flush_interval, Tick::Flush);
         }
@@ -138,7 +144,7 @@ impl Node for CounterNode {
     type Observation = Event;
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
-        self.start_timers(ctx);
+        self.start_timers(ctx, true);
     }
 
     /// A restarted node reads its own count back from its disk; the others' counts come
@@ -152,7 +158,7 @@ impl Node for CounterNode {
             .and_then(|bytes| bytes.try_into().ok())
             .map(u64::from_le_bytes);
         self.counts[self.id.index()] = stored.unwrap_or(0);
-        self.start_timers(ctx);
+        self.start_timers(ctx, self.settings.gossip_after_restart);
     }
 
     fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, view: View) {

@@ -3,7 +3,7 @@
 
 use scenarios::{
     Case, Facts, FaultKind, FaultKinds, FinalCheck, HealPhase, Implementation, InputError,
-    Liveness, NoTable, Protocol, Smaller, Spanned, Tables, Text, built,
+    Liveness, NoTable, Protocol, Smaller, Spanned, Tables, Text, WhileConnected, built,
 };
 use serde::{Deserialize, Serialize};
 use sim_core::{NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime, World};
@@ -27,6 +27,10 @@ pub struct ClusterTable {
     /// `"after_sync"` (default, correct) or `"before_sync"` (the planted bug).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ack: Option<Text>,
+    /// Whether a restarted node gossips again (default `true`; `false` is the planted
+    /// liveness bug).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gossip_after_restart: Option<bool>,
 }
 
 /// `[workload]`: increments at random nodes.
@@ -153,6 +157,9 @@ impl Protocol for Counter {
                 }
             };
         }
+        if let Some(gossip) = cluster.gossip_after_restart {
+            settings.gossip_after_restart = gossip;
+        }
         let workload = match &tables.workload {
             Some(table) => Some(load(&tables, table.get_ref())?),
             None => None,
@@ -247,6 +254,9 @@ pub struct CounterImpl;
 /// The name of the counter's liveness check.
 pub const LIVENESS: &str = "liveness: increments spread after healing";
 
+/// The name of the counter's check during the fault phase (`[checks.while_connected]`).
+pub const SPREADS_WHILE_CONNECTED: &str = "liveness: increments spread while a quorum is connected";
+
 impl Implementation<Counter> for CounterImpl {
     type Node = CounterNode;
     type State = ();
@@ -322,6 +332,43 @@ impl Implementation<Counter> for CounterImpl {
                             .iter()
                             .all(|&(of, count)| node.count_of(of) >= count)
                     })
+            },
+        ))
+    }
+
+    /// Whenever a quorum has been up and linked, what each of them counted spreads to
+    /// the others: every member comes to know every member's count as it was at the last
+    /// time they had all caught up, again and again.
+    fn while_connected(
+        &self,
+        _: &Case<'_, Counter>,
+        _: &WhileConnected,
+        _: &mut Sim<CounterNode>,
+        _: &mut (),
+    ) -> Option<Liveness<CounterNode>> {
+        let mut group: Option<(u64, Vec<NodeId>)> = None;
+        // Every node's own count when the group last caught up.
+        let mut target: Vec<u64> = Vec::new();
+        Some(Liveness::new(
+            SPREADS_WHILE_CONNECTED,
+            move |world: &World<'_, CounterNode>| {
+                let epoch = world.fault_epoch();
+                if group.as_ref().is_none_or(|(seen, _)| *seen != epoch) {
+                    group = Some((epoch, world.largest_connected_group()));
+                }
+                let members = group.as_ref().map_or(&[][..], |(_, ids)| &ids[..]);
+                let caught_up = members.iter().filter_map(|&id| world.node(id)).all(|node| {
+                    members.iter().all(|&of| {
+                        node.count_of(of) >= target.get(of.index()).copied().unwrap_or(0)
+                    })
+                });
+                if caught_up {
+                    target = world
+                        .node_ids()
+                        .map(|id| world.node(id).map_or(0, CounterNode::own))
+                        .collect();
+                }
+                caught_up
             },
         ))
     }

@@ -297,3 +297,45 @@ fn the_one_call_check_passes_the_fixed_twin_and_names_the_repro_of_the_buggy_one
         repro.seed
     )));
 }
+
+#[test]
+fn the_check_while_a_quorum_is_connected_points_at_the_crash_that_silenced_a_node() {
+    let stalls = scenario("stalls.toml");
+    let (seed, failure) = (0..50)
+        .map(|seed| (seed, run_case(&stalls, "counter", seed)))
+        .find(|(_, result)| result.verdict.is_failure())
+        .expect("the silent node is noticed within 50 seeds");
+    let violation = failure.violation.as_ref().expect("a violation");
+    assert_eq!(
+        violation.kind,
+        sim_core::CheckKind::Whenever,
+        "{}",
+        failure.summary()
+    );
+    assert_eq!(violation.check, counter::protocol::SPREADS_WHILE_CONNECTED);
+    assert!(
+        violation.time < sim_core::SimTime::from_secs(20),
+        "during the fault phase, not at the heal deadline: {violation}"
+    );
+
+    // Without the check, the heal phase notices the same seed only at its deadline.
+    let mut healed_only = stalls.clone();
+    healed_only.while_connected = None;
+    let late = run_case(&healed_only, "counter", seed);
+    let late = late.violation.expect("the heal phase fails it too");
+    assert_eq!(late.kind, sim_core::CheckKind::Eventually);
+    assert!(late.time > violation.time);
+
+    // The correct node passes the same check on every seed.
+    let fixed = scenario("fixed.toml");
+    assert!(fixed.while_connected.is_some());
+    for seed in 0..200 {
+        let result = run_case(&fixed, "counter", seed);
+        assert_eq!(
+            result.verdict,
+            Verdict::Pass,
+            "seed {seed}: {}",
+            result.summary()
+        );
+    }
+}
