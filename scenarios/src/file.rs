@@ -322,6 +322,17 @@ pub struct FaultFile {
     pub clock_drift: Option<DriftFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk_faults: Option<DiskFaultsFile>,
+    /// Crash these nodes right after one of their next effects (a send, an observation,
+    /// a sync): the `after + 1`-th.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crash_point: Option<Names>,
+    /// With `crash_point`: how many effects each node still makes before the one after
+    /// which it dies (default 0: right after the next).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Spanned<u32>>,
+    /// With `crash_point`: count only messages of this kind sent (`"Vote"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Text>,
 }
 
 /// The random fault generator. With `swarm = true` (the default) each seed also draws

@@ -46,6 +46,7 @@ impl RandomFaults {
             &mut weights.clog,
             &mut weights.clock_skew,
             &mut weights.disk,
+            &mut weights.crash_point,
         ];
         let enabled: Vec<usize> = slots
             .iter()
@@ -83,6 +84,7 @@ impl RandomFaults {
             FaultKind::Clog => w.clog,
             FaultKind::ClockSkew => w.clock_skew,
             FaultKind::Disk => w.disk,
+            FaultKind::CrashPoint => w.crash_point,
         };
         weight > 0
     }
@@ -227,6 +229,8 @@ pub struct Scenario {
     pub heal: Heal,
     /// Liveness during the fault phase, if the scenario asks for it.
     pub while_connected: Option<WhileConnected>,
+    /// The kinds of message the protocol's nodes send ([`Protocol::message_kinds`]).
+    pub message_kinds: Vec<&'static str>,
     /// The kind of test it is, for test vectors: `smoke`, `faults`, `disk`, or what the
     /// protocol says.
     pub runner: String,
@@ -301,9 +305,11 @@ impl Scenario {
         let mut schedule = self.faults.clone();
         if let Some(random) = &self.random_faults {
             let nodes: Vec<NodeId> = (0..self.node_count()).map(NodeId).collect();
-            let generated = random
-                .generator_for_seed(seed)
-                .generate(&nodes, &mut SimRng::new(seed, "faults"));
+            let generated = random.generator_for_seed(seed).generate_for(
+                &nodes,
+                &self.message_kinds,
+                &mut SimRng::new(seed, "faults"),
+            );
             schedule = schedule.merged(&generated);
         }
         schedule

@@ -158,9 +158,10 @@ pub(crate) fn validate(
     path: Option<&Path>,
 ) -> Result<Scenario, InputError> {
     let source_view = Source::new(source);
-    let v = Validator {
+    let mut v = Validator {
         source: source_view,
         protocol: protocol.as_ref(),
+        message_kinds: Vec::new(),
     };
     let preset = v.preset(&file)?;
     let duration_text = file
@@ -176,6 +177,7 @@ pub(crate) fn validate(
     }
     let planned = protocol.plan(source, nesting, duration, preset.as_deref())?;
     let names = &planned.node_names;
+    v.message_kinds.clone_from(&planned.message_kinds);
     let (network, tie_break) = v.network(&file, names)?;
     let faults = v.faults(&file, names, duration)?;
     let random_faults = v.random_faults(&file, names, duration)?;
@@ -205,6 +207,7 @@ pub(crate) fn validate(
         invariants,
         heal,
         while_connected,
+        message_kinds: planned.message_kinds,
         runner,
         file,
         protocol: Arc::clone(protocol),
@@ -242,6 +245,8 @@ fn name_is_plain(name: &str) -> bool {
 struct Validator<'a> {
     source: Source<'a>,
     protocol: &'a dyn ErasedProtocol,
+    /// The kinds of message the plan's nodes send, once it is planned.
+    message_kinds: Vec<&'static str>,
 }
 
 impl Validator<'_> {

@@ -105,6 +105,16 @@ pub trait Protocol: Send + Sync + Sized + 'static {
         nodes / 2 + 1
     }
 
+    /// The kinds of message its implementations send, as their
+    /// [`sim_core::Node::message_kind`] names them: the random generator's crash points
+    /// strike right after a node sends one of these (a vote, a reply), and scenario
+    /// files may name them in `crash_point` faults. None by default: crash points then
+    /// count every effect alike.
+    fn message_kinds(&self, plan: &Self::Plan) -> Vec<&'static str> {
+        let _ = plan;
+        Vec::new()
+    }
+
     /// How many client requests the plan's workload makes, for shrinking reports.
     fn requests(&self, plan: &Self::Plan) -> u64 {
         let _ = plan;
@@ -401,11 +411,14 @@ pub enum FaultKind {
     ClockSkew,
     /// Lost, corrupted and failed disk operations.
     Disk,
+    /// Crash in the middle of a handler, right after a send, an observation or a sync
+    /// ([`sim_core::Fault::CrashPoint`]), and restart.
+    CrashPoint,
 }
 
 impl FaultKind {
     /// Every kind, in the order of [`sim_core::FaultWeights`]' fields.
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::Crash,
         FaultKind::ResetData,
         FaultKind::Pause,
@@ -415,6 +428,7 @@ impl FaultKind {
         FaultKind::Clog,
         FaultKind::ClockSkew,
         FaultKind::Disk,
+        FaultKind::CrashPoint,
     ];
 
     /// Its name in scenario files.
@@ -429,6 +443,7 @@ impl FaultKind {
             FaultKind::Clog => "clog",
             FaultKind::ClockSkew => "clock_skew",
             FaultKind::Disk => "disk",
+            FaultKind::CrashPoint => "crash_point",
         }
     }
 
@@ -457,7 +472,7 @@ impl fmt::Display for FaultKind {
 /// let kinds = FaultKinds::ALL.without(FaultKind::Disk).without(FaultKind::ResetData);
 /// assert!(kinds.contains(FaultKind::Crash));
 /// assert!(!kinds.contains(FaultKind::Disk));
-/// assert_eq!(kinds.iter().count(), 7);
+/// assert_eq!(kinds.iter().count(), 8);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FaultKinds(u16);

@@ -256,6 +256,7 @@ pub(crate) struct Planned {
     pub(crate) runner: Option<String>,
     pub(crate) requests: u64,
     pub(crate) quorum: u32,
+    pub(crate) message_kinds: Vec<&'static str>,
 }
 
 /// A registered protocol, with its type erased.
@@ -339,6 +340,7 @@ impl<P: Protocol> ErasedProtocol for ProtocolEntry<P> {
             runner: self.protocol.runner(&plan).map(str::to_string),
             requests: self.protocol.requests(&plan),
             quorum: self.protocol.quorum(&plan),
+            message_kinds: self.protocol.message_kinds(&plan),
             plan: Arc::new(plan),
         })
     }

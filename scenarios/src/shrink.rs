@@ -396,6 +396,11 @@ fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
     let mut entry = FaultFile::default();
     match fault {
         Fault::Crash(n) => entry.crash = Some(one(*n)),
+        Fault::CrashPoint { node, after, kind } => {
+            entry.crash_point = Some(one(*node));
+            entry.after = (*after > 0).then(|| Spanned::new(0..0, *after));
+            entry.kind = kind.clone().map(text);
+        }
         Fault::Restart(n) => entry.restart = Some(one(*n)),
         Fault::ResetData(n) => entry.reset_data = Some(one(*n)),
         Fault::Pause(n) => entry.pause = Some(one(*n)),

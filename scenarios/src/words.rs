@@ -107,6 +107,17 @@ pub fn fault_words(fault: &Fault, scenario: &Scenario) -> String {
         Fault::SetLink { source, target, .. } => {
             format!("set link {} -> {}", name(source), name(target))
         }
+        Fault::CrashPoint { node, after, kind } => {
+            let kind = kind
+                .as_ref()
+                .map_or_else(String::new, |k| format!(" kind {k}"));
+            let after = if *after == 0 {
+                String::new()
+            } else {
+                format!(" after {after}")
+            };
+            format!("crash_point {}{kind}{after}", name(node))
+        }
     }
 }
 

@@ -79,14 +79,23 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     /// Sending to oneself delivers after the interceptors' delay only, with no link faults.
     #[inline]
     pub fn send(&mut self, target: NodeId, message: M) {
+        if self.env.disk.crash_point_armed()
+            && !self
+                .env
+                .disk
+                .effect(Some((self.core.message_kind)(&message)))
+        {
+            return;
+        }
         self.core.send(self.env.id, target, message);
     }
 
-    /// Sends a copy of `message` to every other node.
+    /// Sends a copy of `message` to every other node, in id order (a crash point may
+    /// strike part of the way through).
     pub fn broadcast(&mut self, message: M) {
         for target in (0..self.core.node_count).map(NodeId) {
             if target != self.env.id {
-                self.core.send(self.env.id, target, message.clone());
+                self.send(target, message.clone());
             }
         }
     }
@@ -114,6 +123,9 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
 
     /// Reports `value` to the checkers; they see it after this step.
     pub fn observe(&mut self, value: O) {
+        if self.env.disk.crash_point_armed() && !self.env.disk.effect(None) {
+            return;
+        }
         self.core.observations.push(Observation {
             node: self.env.id,
             time: self.core.now,

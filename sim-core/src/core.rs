@@ -111,6 +111,8 @@ pub(crate) struct Core<M, T, O> {
     /// Bumped by every fault applied and every node added: who is up and who can reach
     /// whom changes only when it does (see [`crate::World::fault_epoch`]).
     pub(crate) epoch: u64,
+    /// The node type's [`crate::Node::message_kind`].
+    pub(crate) message_kind: fn(&M) -> &'static str,
 }
 
 impl<M: Clone + 'static, T, O> Core<M, T, O> {

@@ -83,6 +83,18 @@ pub struct Disk {
     faults: DiskFaults,
     rng: SimRng,
     stats: DiskStats,
+    /// The crash point armed on the node, if any (see [`crate::Fault::CrashPoint`]).
+    point: Option<CrashPoint>,
+}
+
+/// A crash point: how many more effects the node makes before it stops dead, and
+/// whether it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct CrashPoint {
+    left: u32,
+    /// Count only messages sent of this kind (every effect if `None`).
+    kind: Option<String>,
+    struck: bool,
 }
 
 impl Disk {
@@ -95,6 +107,7 @@ impl Disk {
             faults: DiskFaults::NONE,
             rng,
             stats: DiskStats::default(),
+            point: None,
         }
     }
 
@@ -131,8 +144,12 @@ impl Disk {
         self.pending.insert(key.to_string(), None);
     }
 
-    /// Makes every write so far durable (subject to injected faults).
+    /// Makes every write so far durable (subject to injected faults). Past a crash point
+    /// it does nothing: the node is dead (see [`crate::Fault::CrashPoint`]).
     pub fn sync(&mut self) {
+        if self.point.is_some() && !self.effect(None) {
+            return;
+        }
         self.stats.syncs += 1;
         for (key, value) in std::mem::take(&mut self.pending) {
             if self.rng.sample(self.faults.lost_write) {
@@ -191,11 +208,61 @@ impl Disk {
         self.faults = faults;
     }
 
+    /// Arms a crash point: the node's effects (messages sent, observations, syncs) after
+    /// the next `after` are its last; nothing after that one happens. With `kind`, only
+    /// messages sent of that kind count.
+    pub(crate) fn arm_crash_point(&mut self, after: u32, kind: Option<String>) {
+        self.point = Some(CrashPoint {
+            left: after,
+            kind,
+            struck: false,
+        });
+    }
+
+    /// Is a crash point armed (struck or not)? One test on the hot path of a send.
+    #[inline]
+    pub(crate) fn crash_point_armed(&self) -> bool {
+        self.point.is_some()
+    }
+
+    /// Has the armed crash point struck: is the node dead, waiting to be crashed when its
+    /// handler returns?
+    pub(crate) fn crash_point_struck(&self) -> bool {
+        self.point.as_ref().is_some_and(|point| point.struck)
+    }
+
+    /// Counts one effect against the armed crash point (`kind`: the kind of message
+    /// sent, `None` for an observation or a sync); returns whether it happens.
+    #[cold]
+    pub(crate) fn effect(&mut self, kind: Option<&str>) -> bool {
+        let Some(point) = &mut self.point else {
+            return true;
+        };
+        if point.struck {
+            return false;
+        }
+        if point.kind.is_some() && point.kind.as_deref() != kind {
+            return true;
+        }
+        match point.left.checked_sub(1) {
+            Some(left) => point.left = left,
+            None => point.struck = true,
+        }
+        true
+    }
+
     /// A crash: unsynced and lost writes vanish; durable data (maybe corrupted) stays.
+    /// A crash point is spent.
     pub(crate) fn crash(&mut self) {
+        self.point = None;
         self.stats.discarded_by_crash += self.pending.len() as u64;
         self.pending.clear();
         self.phantom.clear();
+    }
+
+    /// Disarms a crash point that has not struck (a restart comes first).
+    pub(crate) fn disarm_crash_point(&mut self) {
+        self.point = None;
     }
 
     /// A data reset: the disk is empty afterwards.

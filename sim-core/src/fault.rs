@@ -44,7 +44,8 @@ pub enum ClogTarget {
 pub enum Fault {
     /// The node stops at once; its volatile state and unsynced writes are lost.
     Crash(NodeId),
-    /// A crashed node is rebuilt by its factory and recovers from its disk.
+    /// A crashed node is rebuilt by its factory and recovers from its disk. It also
+    /// disarms a crash point that has not struck.
     Restart(NodeId),
     /// The node's disk is wiped (the node is crashed first if it is up).
     ResetData(NodeId),
@@ -99,6 +100,25 @@ pub enum Fault {
         /// The new settings.
         config: Box<LinkConfig>,
     },
+    /// Arms a crash point: the node crashes right after its next `after + 1`-th effect
+    /// (a message sent, an observation, a disk sync), in the middle of whatever handler
+    /// makes it. That effect happens; nothing after it in the handler does (no more
+    /// sends, observations or syncs), and the node is down when the handler returns,
+    /// its unsynced writes lost. With `after = 0`, the next reply it sends before
+    /// syncing is the last thing it does: the window of "reply, then sync" bugs, hit
+    /// on purpose instead of by a crash that happens to land inside it. With `kind`,
+    /// only messages of that kind ([`crate::Node::message_kind`]) count: "crash right
+    /// after the next `Vote` it sends".
+    CrashPoint {
+        /// The node.
+        node: NodeId,
+        /// How many effects (of `kind`, if set) it still makes before the one after
+        /// which it dies.
+        after: u32,
+        /// Count only messages sent of this kind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
+    },
 }
 
 impl Fault {
@@ -106,6 +126,7 @@ impl Fault {
     pub fn nodes(&self) -> Vec<NodeId> {
         match self {
             Fault::Crash(n)
+            | Fault::CrashPoint { node: n, .. }
             | Fault::Restart(n)
             | Fault::ResetData(n)
             | Fault::Pause(n)
@@ -151,6 +172,7 @@ impl Fault {
             Fault::ClockDrift { .. } => "clock_drift",
             Fault::DiskFaults { .. } => "disk_faults",
             Fault::SetLink { .. } => "set_link",
+            Fault::CrashPoint { .. } => "crash_point",
         }
     }
 }

@@ -9,6 +9,12 @@
 //! disk faults off) no later than `end`, so that after `end` the cluster is whole again
 //! and liveness can be demanded. At most `max_down` nodes are crashed, paused or
 //! isolated at once, and at most one network partition is in force at a time.
+//!
+//! Besides crashes at random instants it draws *crash points*
+//! ([`Fault::CrashPoint`]): a crash right after one of a node's next few effects, or,
+//! given the kinds of message the nodes send ([`FaultGenerator::generate_for`]), right
+//! after the node next sends one of a kind drawn at random. A crash that lands between
+//! a reply and the sync it depends on is then a matter of a few seeds, not of luck.
 
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +47,10 @@ pub struct FaultWeights {
     pub clock_skew: u32,
     /// Make a node's disk lose and corrupt writes for a while.
     pub disk: u32,
+    /// Crash a node in the middle of a handler, right after one of its next few
+    /// effects (a send, an observation, a sync), and restart it later: the window of
+    /// "reply, then sync" bugs ([`Fault::CrashPoint`]).
+    pub crash_point: u32,
 }
 
 impl Default for FaultWeights {
@@ -56,6 +66,7 @@ impl Default for FaultWeights {
             clog: 1,
             clock_skew: 1,
             disk: 1,
+            crash_point: 1,
         }
     }
 }
@@ -72,10 +83,11 @@ impl FaultWeights {
         clog: 0,
         clock_skew: 0,
         disk: 0,
+        crash_point: 0,
     };
 
     /// The weights in the order of [`Kind::ALL`].
-    fn as_array(&self) -> [u64; 9] {
+    fn as_array(&self) -> [u64; 10] {
         [
             self.crash,
             self.reset_data,
@@ -86,6 +98,7 @@ impl FaultWeights {
             self.clog,
             self.clock_skew,
             self.disk,
+            self.crash_point,
         ]
         .map(u64::from)
     }
@@ -103,10 +116,11 @@ enum Kind {
     Clog,
     ClockSkew,
     Disk,
+    CrashPoint,
 }
 
 impl Kind {
-    const ALL: [Kind; 9] = [
+    const ALL: [Kind; 10] = [
         Kind::Crash,
         Kind::ResetData,
         Kind::Pause,
@@ -116,13 +130,14 @@ impl Kind {
         Kind::Clog,
         Kind::ClockSkew,
         Kind::Disk,
+        Kind::CrashPoint,
     ];
 
     /// Does the fault take its node out (crashed, paused or cut off)?
     fn takes_a_node_down(self) -> bool {
         matches!(
             self,
-            Kind::Crash | Kind::ResetData | Kind::Pause | Kind::Isolate
+            Kind::Crash | Kind::ResetData | Kind::Pause | Kind::Isolate | Kind::CrashPoint
         )
     }
 
@@ -187,8 +202,21 @@ impl FaultGenerator {
 
     /// Draws a schedule of faults over `nodes` from `rng`.
     pub fn generate(&self, nodes: &[NodeId], rng: &mut SimRng) -> FaultSchedule {
+        self.generate_for(nodes, &[], rng)
+    }
+
+    /// [`FaultGenerator::generate`] for nodes that send the given kinds of message
+    /// ([`crate::Node::message_kind`]): half of the crash points then strike right after
+    /// the node next sends (or sends again) a message of one of them, drawn at random.
+    pub fn generate_for(
+        &self,
+        nodes: &[NodeId],
+        message_kinds: &[&str],
+        rng: &mut SimRng,
+    ) -> FaultSchedule {
         assert!(self.validate().is_ok(), "invalid fault generator: {self:?}");
         let mut state = State {
+            message_kinds: message_kinds.iter().map(|k| (*k).to_string()).collect(),
             schedule: FaultSchedule::new(),
             busy_until: vec![SimTime::ZERO; nodes.len()],
             out_until: vec![SimTime::ZERO; nodes.len()],
@@ -242,6 +270,10 @@ impl FaultGenerator {
         let node = nodes[index];
         let (fault, repair_fault) = match kind {
             Kind::Crash => (Fault::Crash(node), Fault::Restart(node)),
+            Kind::CrashPoint => (
+                crash_point(node, &state.message_kinds, rng),
+                Fault::Restart(node),
+            ),
             Kind::ResetData => (Fault::ResetData(node), Fault::Restart(node)),
             Kind::Pause => (Fault::Pause(node), Fault::Resume(node)),
             Kind::Partition => (Fault::Partition(split(nodes, rng)), Fault::Heal),
@@ -296,12 +328,32 @@ impl FaultGenerator {
 }
 
 struct State {
+    /// The kinds of message crash points may wait for.
+    message_kinds: Vec<String>,
     schedule: FaultSchedule,
     /// Until when each node is the subject of a fault (one fault per node at a time).
     busy_until: Vec<SimTime>,
     /// Until when each node is out (crashed, paused or isolated).
     out_until: Vec<SimTime>,
     network_busy_until: SimTime,
+}
+
+/// A crash point on `node`: half the time (if there are kinds) right after its next or
+/// second next message of a random kind; otherwise after one of its next few effects,
+/// now and then a later one.
+fn crash_point(node: NodeId, kinds: &[String], rng: &mut SimRng) -> Fault {
+    if !kinds.is_empty() && rng.chance(1, 2) {
+        let kind = rng.pick(kinds).cloned();
+        let after = rng.below(2) as u32;
+        return Fault::CrashPoint { node, after, kind };
+    }
+    let span = 1 << rng.below(5);
+    let after = rng.below(span) as u32;
+    Fault::CrashPoint {
+        node,
+        after,
+        kind: None,
+    }
 }
 
 /// Two non-empty groups from a random split of the shuffled nodes.

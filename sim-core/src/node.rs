@@ -103,6 +103,17 @@ pub trait Node: 'static {
     fn on_link_change(&mut self, ctx: &mut Context<'_, Self>, peer: NodeId, up: bool) {
         let _ = (ctx, peer, up);
     }
+
+    /// A short name for the kind of `message` (`"RequestVote"`, `"Block"`): what faults
+    /// that strike after a given kind of message match on ([`crate::Fault::CrashPoint`]),
+    /// and what traces and reports call it. `"message"` unless the node says.
+    fn message_kind(message: &Self::Message) -> &'static str
+    where
+        Self: Sized,
+    {
+        let _ = message;
+        "message"
+    }
 }
 
 impl<X: Node + ?Sized> Node for Box<X> {

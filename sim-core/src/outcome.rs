@@ -130,6 +130,8 @@ pub struct Stats {
     pub timers: u64,
     /// Faults applied.
     pub faults: u64,
+    /// Crash points that struck: nodes crashed in the middle of a handler.
+    pub crash_points: u64,
     /// Node starts and recoveries.
     pub starts: u64,
     /// Link up/down notifications delivered.

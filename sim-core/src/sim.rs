@@ -190,6 +190,7 @@ impl<N: Node> Sim<N> {
             node_count: 0,
             held: Vec::new(),
             epoch: 0,
+            message_kind: N::message_kind,
         };
         Sim {
             seed,
@@ -768,7 +769,11 @@ impl<N: Node> Sim<N> {
             env: &mut slot.env,
             core: &mut self.core,
         };
-        f(state, &mut ctx)
+        let result = f(state, &mut ctx);
+        if slot.env.disk.crash_point_armed() {
+            self.strike(node);
+        }
+        result
     }
 
     /// [`Sim::with_node`] inside a tracing span that carries the virtual time and the

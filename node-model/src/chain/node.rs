@@ -287,6 +287,10 @@ impl Node for ChainNode {
     type Timer = ChainTimer;
     type Observation = ChainEvent;
 
+    fn message_kind(message: &ChainMessage) -> &'static str {
+        message.kind()
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         if self.validator.is_some() {
             // "Never voted" is a record too: without it, a crash before the first vote

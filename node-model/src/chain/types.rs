@@ -219,6 +219,28 @@ impl Block {
     }
 }
 
+impl ChainMessage {
+    /// Every kind, as [`ChainMessage::kind`] names them.
+    pub const KINDS: [&'static str; 5] = [
+        "Block",
+        "Endorsement",
+        "Transaction",
+        "SyncRequest",
+        "SyncResponse",
+    ];
+
+    /// Its kind, for traces and for faults that strike after a given kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChainMessage::Block(_) => "Block",
+            ChainMessage::Endorsement(_) => "Endorsement",
+            ChainMessage::Transaction(_) => "Transaction",
+            ChainMessage::SyncRequest { .. } => "SyncRequest",
+            ChainMessage::SyncResponse { .. } => "SyncResponse",
+        }
+    }
+}
+
 /// What chain nodes send each other.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainMessage {

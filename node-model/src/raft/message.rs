@@ -87,6 +87,29 @@ impl RaftMessage {
         }
     }
 
+    /// Every kind, as [`RaftMessage::kind`] names them (raft-rs's messages map onto the
+    /// same names).
+    pub const KINDS: [&'static str; 6] = [
+        "RequestVote",
+        "Vote",
+        "AppendEntries",
+        "AppendReply",
+        "PreVote",
+        "PreVoteReply",
+    ];
+
+    /// Its kind, for traces and for faults that strike after a given kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RaftMessage::RequestVote { .. } => "RequestVote",
+            RaftMessage::Vote { .. } => "Vote",
+            RaftMessage::AppendEntries { .. } => "AppendEntries",
+            RaftMessage::AppendReply { .. } => "AppendReply",
+            RaftMessage::PreVote { .. } => "PreVote",
+            RaftMessage::PreVoteReply { .. } => "PreVoteReply",
+        }
+    }
+
     /// Is it a pre-vote or its answer, whose term nobody adopts?
     pub fn is_pre_vote(&self) -> bool {
         matches!(

@@ -232,6 +232,10 @@ impl Node for RaftNode {
     type Timer = RaftTimer;
     type Observation = RaftEvent;
 
+    fn message_kind(message: &RaftMessage) -> &'static str {
+        message.kind()
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         self.reset_election_timer(ctx);
     }

@@ -18,6 +18,24 @@ use raft::eraftpb::{Entry, Message};
 #[derive(Clone)]
 pub struct RaftRsMessage(pub Message);
 
+impl RaftRsMessage {
+    /// Its kind, in the names of node-model's own Raft
+    /// ([`crate::raft::RaftMessage::KINDS`]); heartbeats are appends, and the few
+    /// kinds a cluster of replicas never sends each other are `"other"`.
+    pub fn kind(&self) -> &'static str {
+        use raft::eraftpb::MessageType as T;
+        match self.0.msg_type {
+            T::MsgRequestVote => "RequestVote",
+            T::MsgRequestVoteResponse => "Vote",
+            T::MsgAppend | T::MsgHeartbeat | T::MsgSnapshot => "AppendEntries",
+            T::MsgAppendResponse | T::MsgHeartbeatResponse => "AppendReply",
+            T::MsgRequestPreVote => "PreVote",
+            T::MsgRequestPreVoteResponse => "PreVoteReply",
+            _ => "other",
+        }
+    }
+}
+
 impl Hash for RaftRsMessage {
     fn hash<H: Hasher>(&self, state: &mut H) {
         let message = &self.0;

@@ -269,6 +269,10 @@ impl Node for RaftRsNode {
     type Timer = RaftRsTimer;
     type Observation = RaftEvent;
 
+    fn message_kind(message: &RaftRsMessage) -> &'static str {
+        message.kind()
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         self.start(ctx);
     }

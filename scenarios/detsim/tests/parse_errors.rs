@@ -304,7 +304,17 @@ fn a_cluster_whose_fields_disagree_points_at_its_table() {
 const RAFT: &str = "protocol = \"raft\"\nduration = \"10s\"\n";
 
 /// (the rest of a Raft scenario file, the error's position, what it says)
-const SEMANTIC_MISTAKES: [(&str, &str, &str); 21] = [
+const SEMANTIC_MISTAKES: [(&str, &str, &str); 23] = [
+    (
+        "[[faults]]\nat = \"1s\"\ncrash_point = \"replica-0\"\nkind = \"Vot\"\n",
+        "6, column 8",
+        "the raft protocol sends no message of kind \"Vot\"",
+    ),
+    (
+        "[[faults]]\nat = \"1s\"\ncrash = \"replica-0\"\nafter = 2\n",
+        "6, column 9",
+        "`after` only applies to `crash_point`",
+    ),
     (
         "[checks.while_connected]\nquorum = 4\n",
         "4, column 10",

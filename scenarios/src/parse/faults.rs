@@ -16,14 +16,14 @@ use crate::protocol::{FaultKind, FaultKinds};
 
 /// The generator weights of `kinds`, each 1 (`weights[i]` for `FaultKind::ALL[i]`).
 pub(crate) fn weights(kinds: FaultKinds) -> FaultWeights {
-    let mut values = [0_u32; 9];
+    let mut values = [0_u32; 10];
     for (index, kind) in FaultKind::ALL.into_iter().enumerate() {
         values[index] = u32::from(kinds.contains(kind));
     }
     weights_of(values)
 }
 
-fn weights_of(values: [u32; 9]) -> FaultWeights {
+fn weights_of(values: [u32; 10]) -> FaultWeights {
     let [
         crash,
         reset_data,
@@ -34,6 +34,7 @@ fn weights_of(values: [u32; 9]) -> FaultWeights {
         clog,
         clock_skew,
         disk,
+        crash_point,
     ] = values;
     FaultWeights {
         crash,
@@ -45,6 +46,7 @@ fn weights_of(values: [u32; 9]) -> FaultWeights {
         clog,
         clock_skew,
         disk,
+        crash_point,
     }
 }
 
@@ -77,6 +79,7 @@ fn action_kind(action: &str) -> Option<FaultKind> {
         "clog" | "clog_link" | "swizzle" => FaultKind::Clog,
         "clock_skew" | "clock_drift" => FaultKind::ClockSkew,
         "disk_faults" => FaultKind::Disk,
+        "crash_point" => FaultKind::CrashPoint,
         _ => return None,
     })
 }
@@ -200,6 +203,9 @@ impl Validator<'_> {
                 .source
                 .error(text.span(), "`for` only applies to `clog` and `clog_link`"));
         }
+        if let Some(faults) = self.crash_points(fault, names)? {
+            return Ok(now(faults));
+        }
         if let Some(list) = &fault.crash {
             return each(list, Fault::Crash);
         }
@@ -225,6 +231,60 @@ impl Validator<'_> {
             return each(list, |n| Fault::Unclog(ClogTarget::Node(n)));
         }
         self.network_actions(fault, names, span)
+    }
+
+    /// A `crash_point` entry's faults, or `None` if the entry is something else (then
+    /// `after` and `kind` are refused).
+    fn crash_points(
+        &self,
+        fault: &FaultFile,
+        names: &[String],
+    ) -> Result<Option<Vec<Fault>>, InputError> {
+        let Some(list) = &fault.crash_point else {
+            let modifier = fault.after.as_ref().map(|a| ("after", a.span()));
+            let modifier = modifier.or(fault.kind.as_ref().map(|k| ("kind", k.span())));
+            if let Some((name, span)) = modifier {
+                return Err(self
+                    .source
+                    .error(span, format!("`{name}` only applies to `crash_point`")));
+            }
+            return Ok(None);
+        };
+        let after = fault.after.as_ref().map_or(0, |a| *a.get_ref());
+        let kind = match &fault.kind {
+            Some(kind) => Some(self.message_kind(kind)?),
+            None => None,
+        };
+        let nodes = self.nodes(names, list)?;
+        Ok(Some(
+            nodes
+                .into_iter()
+                .map(|node| Fault::CrashPoint {
+                    node,
+                    after,
+                    kind: kind.clone(),
+                })
+                .collect(),
+        ))
+    }
+
+    /// A kind of message the protocol's nodes send, for a `crash_point`.
+    fn message_kind(&self, kind: &crate::file::Text) -> Result<String, InputError> {
+        let known = &self.message_kinds;
+        if known.is_empty() || known.contains(&kind.get_ref().as_str()) {
+            return Ok(kind.get_ref().clone());
+        }
+        Err(self
+            .source
+            .error(
+                kind.span(),
+                format!(
+                    "the {} protocol sends no message of kind \"{}\"",
+                    self.protocol.name(),
+                    kind.get_ref()
+                ),
+            )
+            .with_help(format!("its kinds are: {}", known.join(", "))))
     }
 
     /// Refuses random faults that would do nothing: outages of 0s, no kind to draw.
@@ -552,7 +612,7 @@ impl Validator<'_> {
         weights: &Spanned<std::collections::BTreeMap<String, u32>>,
     ) -> Result<FaultWeights, InputError> {
         let supported = self.protocol.fault_kinds();
-        let mut values = [0_u32; 9];
+        let mut values = [0_u32; 10];
         for (name, &weight) in weights.get_ref() {
             let kind = self.kind(name, weights.span(), supported)?;
             values[FaultKind::ALL
@@ -605,7 +665,7 @@ impl Validator<'_> {
 }
 
 /// The names of the actions a fault entry sets.
-const ACTIONS: [&str; 19] = [
+const ACTIONS: [&str; 20] = [
     "crash",
     "restart",
     "reset_data",
@@ -624,7 +684,8 @@ const ACTIONS: [&str; 19] = [
     "clock_skew",
     "clock_drift",
     "disk_faults",
-    "(and `for`, `every` as modifiers)",
+    "crash_point",
+    "(and `for`, `every`, `after` as modifiers)",
 ];
 
 fn action_names(fault: &FaultFile) -> Vec<&'static str> {
@@ -647,6 +708,7 @@ fn action_names(fault: &FaultFile) -> Vec<&'static str> {
         fault.clock_skew.is_some(),
         fault.clock_drift.is_some(),
         fault.disk_faults.is_some(),
+        fault.crash_point.is_some(),
     ];
     ACTIONS
         .iter()

@@ -215,7 +215,16 @@ impl<N: Node> Sim<N> {
         let now = self.core.now;
         match fault {
             Fault::Crash(node) => self.crash(node),
-            Fault::Restart(node) => self.restart(node),
+            Fault::Restart(node) => {
+                self.slots[node.index()].env.disk.disarm_crash_point();
+                self.restart(node);
+            }
+            Fault::CrashPoint { node, after, kind } => {
+                let slot = &mut self.slots[node.index()];
+                if slot.status != NodeStatus::Down {
+                    slot.env.disk.arm_crash_point(after, kind);
+                }
+            }
             Fault::ResetData(node) => {
                 self.crash(node);
                 self.slots[node.index()].env.disk.wipe();
@@ -278,6 +287,21 @@ impl<N: Node> Sim<N> {
         slot.env.incarnation += 1;
         slot.env.disk.crash();
         slot.deferred.clear();
+    }
+
+    /// After a handler: crashes the node if its crash point struck during it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn strike(&mut self, node: NodeId) {
+        if self.slots[node.index()].env.disk.crash_point_struck() {
+            self.stats.crash_points += 1;
+            tracing::info!(
+                t_ns = self.core.now.as_nanos(),
+                node = node.0,
+                "crash point struck"
+            );
+            self.crash(node);
+        }
     }
 
     fn restart(&mut self, node: NodeId) {

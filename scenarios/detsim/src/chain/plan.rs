@@ -139,6 +139,10 @@ impl Protocol for Chain {
         FaultKinds::ALL
     }
 
+    fn message_kinds(&self, _: &ChainPlan) -> Vec<&'static str> {
+        node_model::chain::ChainMessage::KINDS.to_vec()
+    }
+
     fn presets(&self) -> &[&str] {
         &presets::NAMES
     }

@@ -99,6 +99,10 @@ impl Protocol for Raft {
             .without(FaultKind::ResetData)
     }
 
+    fn message_kinds(&self, _: &RaftPlan) -> Vec<&'static str> {
+        node_model::raft::RaftMessage::KINDS.to_vec()
+    }
+
     fn presets(&self) -> &[&str] {
         &presets::NAMES
     }

@@ -143,6 +143,10 @@ impl Node for CounterNode {
     type Timer = Tick;
     type Observation = Event;
 
+    fn message_kind(_: &View) -> &'static str {
+        "view"
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         self.start_timers(ctx, true);
     }

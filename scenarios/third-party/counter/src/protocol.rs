@@ -185,6 +185,10 @@ impl Protocol for Counter {
         })
     }
 
+    fn message_kinds(&self, _: &Plan) -> Vec<&'static str> {
+        vec!["view"]
+    }
+
     fn node_names(&self, plan: &Plan) -> Vec<String> {
         (0..plan.nodes).map(|i| format!("node-{i}")).collect()
     }

@@ -1,0 +1,173 @@
+//! Crash points: a node that dies in the middle of a handler, right after one of its
+//! effects, with nothing after that effect happening.
+
+mod common;
+
+use common::{Recorder, at_ms, ms, recorders};
+use sim_core::{Fault, NodeId, NodeStatus, Sim, SimConfig, SimTime};
+
+/// A sim of three recorders with a crash point armed on node 0 at 1 ms.
+fn armed(after: u32) -> Sim<Recorder> {
+    let mut sim = recorders(3, SimConfig::new(1));
+    sim.schedule(
+        at_ms(1),
+        Fault::CrashPoint {
+            node: NodeId(0),
+            after,
+            kind: None,
+        },
+    );
+    sim.run_to(at_ms(1)).unwrap();
+    sim
+}
+
+/// Node 0 writes `key`, sends 1 to node 1, syncs, then sends 2 to node 2: a handler
+/// with three effects.
+fn write_send_sync_send(sim: &mut Sim<Recorder>) {
+    let result = sim.call(NodeId(0), |_, ctx| {
+        ctx.disk().write("key", *b"v");
+        ctx.send(NodeId(1), 1);
+        ctx.disk().sync();
+        ctx.send(NodeId(2), 2);
+    });
+    assert!(result.is_some(), "node 0 was up when called");
+}
+
+fn received(sim: &Sim<Recorder>, node: u32) -> Vec<u64> {
+    sim.node(NodeId(node))
+        .map(Recorder::payloads)
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_node_dies_right_after_its_next_effect_and_nothing_after_it_happens() {
+    let mut sim = armed(0);
+    write_send_sync_send(&mut sim);
+    assert_eq!(
+        sim.status(NodeId(0)),
+        NodeStatus::Down,
+        "down when the handler returns"
+    );
+    sim.run_for(ms(10)).unwrap();
+    assert_eq!(received(&sim, 1), [1], "the first send went out");
+    assert_eq!(received(&sim, 2), Vec::<u64>::new(), "the second did not");
+    assert_eq!(
+        sim.disk(NodeId(0)).peek("key"),
+        None,
+        "the sync never happened"
+    );
+    assert_eq!(sim.stats().crash_points, 1);
+}
+
+#[test]
+fn a_later_point_lets_the_sync_through_and_stops_the_reply() {
+    let mut sim = armed(1);
+    write_send_sync_send(&mut sim);
+    sim.run_for(ms(10)).unwrap();
+    assert_eq!(received(&sim, 1), [1]);
+    assert_eq!(received(&sim, 2), Vec::<u64>::new());
+    assert_eq!(
+        sim.disk(NodeId(0)).peek("key"),
+        Some(&b"v"[..]),
+        "synced before dying"
+    );
+}
+
+#[test]
+fn the_count_runs_across_handlers_and_a_broadcast_can_be_cut_short() {
+    let mut sim = armed(2);
+    common::send(&mut sim, 0, 1, 7); // effect 1
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Up);
+    sim.call(NodeId(0), |_, ctx| ctx.broadcast(9)).expect("up"); // effects 2 and 3
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
+    sim.run_for(ms(10)).unwrap();
+    assert_eq!(received(&sim, 1), [7, 9]);
+    assert_eq!(received(&sim, 2), [9], "the third effect is the last");
+}
+
+#[test]
+fn a_restart_disarms_a_point_that_has_not_struck() {
+    let mut sim = armed(0);
+    sim.schedule(at_ms(2), Fault::Restart(NodeId(0)));
+    sim.run_to(at_ms(2)).unwrap();
+    write_send_sync_send(&mut sim);
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Up);
+    sim.run_for(ms(10)).unwrap();
+    assert_eq!(received(&sim, 2), [2]);
+    assert_eq!(sim.stats().crash_points, 0);
+}
+
+#[test]
+fn a_struck_node_comes_back_with_a_restart_and_what_it_synced() {
+    let mut sim = armed(1);
+    write_send_sync_send(&mut sim);
+    sim.schedule(SimTime::from_millis(5), Fault::Restart(NodeId(0)));
+    sim.run_for(ms(10)).unwrap();
+    let node = sim.node(NodeId(0)).expect("restarted");
+    assert!(node.recovered);
+    assert_eq!(sim.disk(NodeId(0)).peek("key"), Some(&b"v"[..]));
+}
+
+#[test]
+fn the_same_seed_strikes_the_same_way() {
+    let run = || {
+        let mut sim = armed(1);
+        write_send_sync_send(&mut sim);
+        sim.run_for(ms(10)).unwrap();
+        sim.trace_hash()
+    };
+    assert_eq!(run(), run());
+}
+
+/// Numbers as messages, of two kinds: odd and even.
+mod kinds {
+    use sim_core::{Context, Node, NodeId};
+
+    #[derive(Default)]
+    pub(crate) struct Parity {
+        pub(crate) heard: Vec<u64>,
+    }
+
+    impl Node for Parity {
+        type Message = u64;
+        type Timer = ();
+        type Observation = ();
+
+        fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, message: u64) {
+            self.heard.push(message);
+        }
+
+        fn message_kind(message: &u64) -> &'static str {
+            if message.is_multiple_of(2) {
+                "even"
+            } else {
+                "odd"
+            }
+        }
+    }
+}
+
+#[test]
+fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
+    let mut sim = Sim::new(SimConfig::new(1));
+    for _ in 0..2 {
+        sim.add_node(|_| kinds::Parity::default());
+    }
+    let point = Fault::CrashPoint {
+        node: NodeId(0),
+        after: 1,
+        kind: Some("even".to_string()),
+    };
+    sim.schedule(at_ms(1), point);
+    sim.run_to(at_ms(1)).unwrap();
+    sim.call(NodeId(0), |_, ctx| {
+        for n in 1..=6 {
+            ctx.send(NodeId(1), n);
+        }
+    })
+    .expect("up");
+    sim.run_for(ms(10)).unwrap();
+    // 1, 2 (the first even), 3, 4 (the second, the last): the odd ones do not count.
+    assert_eq!(sim.node(NodeId(1)).unwrap().heard, [1, 2, 3, 4]);
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
+}
