@@ -131,9 +131,9 @@ impl<'a, N: Node> World<'a, N> {
         })
     }
 
-    /// A number that changes whenever a fault is applied or a node added, and only
-    /// then: who is up and who can reach whom stay as they were while it stays the
-    /// same. Checks that work those out cache their answer by it.
+    /// A number that changes whenever a fault is applied, a crash point strikes or a
+    /// node is added, and only then: who is up and who can reach whom stay as they were
+    /// while it stays the same. Checks that work those out cache their answer by it.
     pub fn fault_epoch(&self) -> u64 {
         self.core.epoch
     }

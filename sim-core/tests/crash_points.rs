@@ -171,3 +171,15 @@ fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
     assert_eq!(sim.node(NodeId(1)).unwrap().heard, [1, 2, 3, 4]);
     assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
 }
+
+#[test]
+fn a_strike_moves_the_fault_epoch_so_cached_conditions_look_again() {
+    let mut sim = armed(0);
+    let before = sim.world().fault_epoch();
+    let mut condition = sim_core::QuorumConnected::new(3);
+    assert!(sim_core::Property::holds(&mut condition, &sim.world()));
+    common::send(&mut sim, 0, 1, 1);
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
+    assert!(sim.world().fault_epoch() > before);
+    assert!(!sim_core::Property::holds(&mut condition, &sim.world()));
+}

@@ -295,6 +295,9 @@ impl<N: Node> Sim<N> {
     pub(super) fn strike(&mut self, node: NodeId) {
         if self.slots[node.index()].env.disk.crash_point_struck() {
             self.stats.crash_points += 1;
+            // Who is up changed outside a fault's step: checks that cache by the
+            // fault epoch must look again.
+            self.core.epoch += 1;
             tracing::info!(
                 t_ns = self.core.now.as_nanos(),
                 node = node.0,
