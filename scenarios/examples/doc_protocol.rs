@@ -144,6 +144,15 @@ fn main() {
     let result = run_case(&scenario, "pingers", 1);
     assert_eq!(result.verdict, Verdict::Pass, "{}", result.summary());
 
+    // Ping claims no fault kinds of its own, so it gets the crash-recovery default:
+    // disk wipes and lying disks are refused, where they are written.
+    let wipe = "protocol = \"ping\"\nduration = \"5s\"\n[[faults]]\nat = \"1s\"\nreset_data = \"pinger-0\"\n";
+    let error = registry.parse(wipe, None).unwrap_err().to_string();
+    assert!(
+        error.contains("does not claim to survive `reset_data`"),
+        "{error}"
+    );
+
     // A mistake in the protocol's own table is located like any other.
     let typo = "protocol = \"ping\"\nduration = \"1s\"\n[cluster]\nnode = 4\n";
     let error = registry.parse(typo, None).unwrap_err().to_string();

@@ -70,9 +70,13 @@ pub trait Protocol: Send + Sync + Sized + 'static {
 
     /// The fault kinds it claims to survive. Scenario files may use only these, in the
     /// timeline and in `[random_faults]`, and the random generator draws only these by
-    /// default. Every kind, unless the protocol says otherwise.
+    /// default. Unless the protocol says otherwise, what a crash-recovery protocol with a
+    /// durable disk survives ([`FaultKinds::CRASH_RECOVERY`]): everything but disk wipes
+    /// and a disk that loses or damages synced writes, which no such protocol survives
+    /// without a way to rejoin or to detect the damage. Claim those
+    /// ([`FaultKinds::ALL`]) when yours has one.
     fn fault_kinds(&self) -> FaultKinds {
-        FaultKinds::ALL
+        FaultKinds::CRASH_RECOVERY
     }
 
     /// The names `preset = "…"` accepts (the plan applies the preset).
@@ -482,6 +486,11 @@ impl FaultKinds {
     pub const ALL: FaultKinds = FaultKinds((1 << FaultKind::ALL.len()) - 1);
     /// No kind at all.
     pub const NONE: FaultKinds = FaultKinds(0);
+    /// Every kind but [`FaultKind::ResetData`] and [`FaultKind::Disk`]: what a protocol
+    /// that keeps its state on a disk that never lies survives, and the default claim.
+    pub const CRASH_RECOVERY: FaultKinds = FaultKinds(
+        FaultKinds::ALL.0 & !(1 << FaultKind::ResetData as u16) & !(1 << FaultKind::Disk as u16),
+    );
 
     /// This set and `kind`.
     #[must_use]
