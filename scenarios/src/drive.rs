@@ -121,6 +121,7 @@ pub(crate) fn sim_config(scenario: &Scenario, seed: u64, options: &RunOptions) -
         record_trace: options.record_trace,
         choices: options.choices.clone(),
         cancel: options.cancel.clone(),
+        start_spread: scenario.start_spread,
     }
 }
 

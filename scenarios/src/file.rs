@@ -49,6 +49,9 @@ pub struct ScenarioFile {
     pub preset: Option<Text>,
     /// How long the fault phase lasts (e.g. `"60s"`).
     pub duration: Option<Text>,
+    /// Nodes start at seeded times within this much of the beginning, not in lockstep.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_spread: Option<Text>,
     /// Who runs: the protocol's `[cluster]` table, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<toml::Table>,

@@ -229,6 +229,9 @@ pub struct Scenario {
     pub heal: Heal,
     /// Liveness during the fault phase, if the scenario asks for it.
     pub while_connected: Option<WhileConnected>,
+    /// Nodes start at seeded times within this much of the beginning
+    /// ([`sim_core::SimConfig::start_spread`]).
+    pub start_spread: SimDuration,
     /// The kinds of message the protocol's nodes send ([`Protocol::message_kinds`]).
     pub message_kinds: Vec<&'static str>,
     /// The kind of test it is, for test vectors: `smoke`, `faults`, `disk`, or what the

@@ -184,6 +184,7 @@ pub(crate) fn validate(
     let invariants = v.invariants(&file)?;
     let heal = v.heal(&file, names)?;
     let while_connected = v.while_connected(&file, names.len(), planned.quorum)?;
+    let start_spread = v.start_spread(&file, duration)?;
     let implementations = v.implementations(&file)?;
     let name = v.name(&file, path)?;
     let max_steps = v.limits(&file, duration, &heal)?;
@@ -207,6 +208,7 @@ pub(crate) fn validate(
         invariants,
         heal,
         while_connected,
+        start_spread,
         message_kinds: planned.message_kinds,
         runner,
         file,
@@ -524,6 +526,28 @@ impl Validator<'_> {
             .validate()
             .map_err(|message| self.source.error(latency.span(), message))?;
         Ok(parsed)
+    }
+
+    /// `start_spread`, within the fault phase.
+    fn start_spread(
+        &self,
+        file: &ScenarioFile,
+        duration: SimDuration,
+    ) -> Result<SimDuration, InputError> {
+        let Some(text) = &file.start_spread else {
+            return Ok(SimDuration::ZERO);
+        };
+        let spread = self.source.duration(text)?;
+        if spread > duration {
+            return Err(self
+                .source
+                .error(
+                    text.span(),
+                    format!("a start spread of {spread} is longer than the fault phase ({duration})"),
+                )
+                .with_help("nodes must start before the faults end; try a few timeouts, e.g. start_spread = \"300ms\""));
+        }
+        Ok(spread)
     }
 
     /// `[checks.while_connected]`, with the protocol's quorum as the default.

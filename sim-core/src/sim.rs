@@ -50,6 +50,13 @@ pub struct SimConfig {
     /// serialized config.
     #[serde(skip)]
     pub cancel: Option<Cancel>,
+    /// Nodes start at a time drawn from `0..=start_spread` after they are added (each
+    /// from its own stream, `"start/<id>"`), instead of all at once in lockstep: timers
+    /// that would fire together on every node are out of phase, as on machines booted
+    /// one after another. Until its start a node is down: messages to it are lost.
+    /// Zero (the default) starts every node at once.
+    #[serde(default)]
+    pub start_spread: SimDuration,
 }
 
 impl SimConfig {
@@ -89,7 +96,10 @@ pub(crate) struct Slot<N: Node> {
     pub(crate) env: NodeEnv,
     /// Events that arrived while the node was paused, in arrival order.
     pub(crate) deferred: Vec<Event<N::Message, N::Timer>>,
-    factory: Factory<N>,
+    /// Added with a spread start that has not come yet: down, with no state, and not
+    /// restartable until it starts.
+    pub(crate) unborn: bool,
+    pub(crate) factory: Factory<N>,
 }
 
 /// The rolling trace hash and the optional full record.
@@ -137,6 +147,8 @@ pub struct Sim<N: Node> {
     stopped: Option<Stop>,
     /// Whether a tracing subscriber wants DEBUG spans (refreshed by every run call).
     spans: bool,
+    /// See [`SimConfig::start_spread`].
+    start_spread: SimDuration,
 }
 
 /// The step after `steps` at which a run must next look at its limits: the step limit,
@@ -211,13 +223,16 @@ impl<N: Node> Sim<N> {
             limits: config.limits,
             poll_at: next_poll(0, config.limits.max_steps, config.cancel.is_some()),
             cancel: config.cancel,
+            start_spread: config.start_spread,
             stopped: None,
             spans: false,
         }
     }
 
     /// Adds a node built by `factory`, which is called now and again to rebuild the
-    /// node after each crash. The node starts at the current time.
+    /// node after each crash. The node starts at the current time, or, with a
+    /// [`SimConfig::start_spread`], at a seeded time within it (down until then, and
+    /// built only then).
     pub fn add_node(&mut self, mut factory: impl FnMut(NodeId) -> N + 'static) -> NodeId {
         let id = self.core.network.add_node();
         assert_eq!(
@@ -225,10 +240,21 @@ impl<N: Node> Sim<N> {
             self.slots.len(),
             "topology and slots agree on ids"
         );
-        let node = factory(id);
+        let delay = if self.start_spread == SimDuration::ZERO {
+            SimDuration::ZERO
+        } else {
+            let spread = self.start_spread.as_nanos();
+            SimDuration::from_nanos(self.rng(&format!("start/{}", id.0)).between(0, spread))
+        };
+        let (node, status) = if delay == SimDuration::ZERO {
+            (Some(factory(id)), NodeStatus::Up)
+        } else {
+            (None, NodeStatus::Down)
+        };
         self.slots.push(Slot {
-            node: Some(node),
-            status: NodeStatus::Up,
+            node,
+            status,
+            unborn: delay > SimDuration::ZERO,
             env: NodeEnv {
                 id,
                 incarnation: 0,
@@ -243,7 +269,7 @@ impl<N: Node> Sim<N> {
         self.core.epoch += 1;
         self.core
             .queue
-            .push(self.core.now, Event::Start { node: id });
+            .push(self.core.now + delay, Event::Start { node: id });
         id
     }
 

@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{at_ms, ms, node, recorders, send};
-use sim_core::{Fault, NodeId, NodeStatus, SimConfig, SimDuration, SimTime};
+use common::{Recorder, at_ms, ms, node, recorders, send};
+use sim_core::{Fault, NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime};
 
 #[test]
 fn nodes_start_once_when_added() {
@@ -171,4 +171,63 @@ fn cancelled_timers_never_fire_and_others_do_in_order() {
     });
     sim.run_for(ms(10)).unwrap();
     assert_eq!(node(&sim, 0).fired, [(at_ms(3), 3), (at_ms(7), 2)]);
+}
+
+/// Nodes added with a start spread: when each of them started.
+fn start_times(seed: u64, spread_ms: u64) -> Vec<SimTime> {
+    let config = SimConfig {
+        start_spread: SimDuration::from_millis(spread_ms),
+        ..SimConfig::new(seed)
+    };
+    let mut sim: Sim<Recorder> = Sim::new(config);
+    for _ in 0..5 {
+        sim.add_node(|_| Recorder::default());
+    }
+    let mut started = vec![None; 5];
+    while let Some(step) = sim.step().unwrap() {
+        if step.kind == sim_core::StepKind::Start {
+            started[step.node.unwrap().index()] = Some(step.time);
+        }
+    }
+    started.into_iter().map(Option::unwrap).collect()
+}
+
+#[test]
+fn a_start_spread_starts_nodes_at_seeded_times_within_it() {
+    let times = start_times(3, 200);
+    assert!(
+        times.iter().all(|&t| t <= SimTime::from_millis(200)),
+        "{times:?}"
+    );
+    let mut distinct = times.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(distinct.len() > 1, "not in lockstep: {times:?}");
+    assert_eq!(times, start_times(3, 200), "the same seed, the same starts");
+    assert_ne!(times, start_times(4, 200));
+    assert_eq!(
+        start_times(3, 0),
+        vec![SimTime::ZERO; 5],
+        "no spread: all at once"
+    );
+}
+
+#[test]
+fn a_node_is_down_until_its_spread_start_and_cannot_be_restarted_before() {
+    let config = SimConfig {
+        start_spread: SimDuration::from_secs(10),
+        ..SimConfig::new(1)
+    };
+    let mut sim: Sim<Recorder> = Sim::new(config);
+    let late = sim.add_node(|_| Recorder::default());
+    sim.schedule(SimTime::ZERO, Fault::Restart(late));
+    sim.run_for(SimDuration::ZERO).unwrap();
+    assert_eq!(sim.status(late), NodeStatus::Down);
+    assert!(sim.node(late).is_none(), "no state before its start");
+    sim.run_for(SimDuration::from_secs(10)).unwrap();
+    let node = sim.node(late).expect("started within the spread");
+    assert!(
+        node.started && !node.recovered,
+        "started, not recovered: {node:?}"
+    );
 }

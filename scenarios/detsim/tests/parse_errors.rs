@@ -304,7 +304,12 @@ fn a_cluster_whose_fields_disagree_points_at_its_table() {
 const RAFT: &str = "protocol = \"raft\"\nduration = \"10s\"\n";
 
 /// (the rest of a Raft scenario file, the error's position, what it says)
-const SEMANTIC_MISTAKES: [(&str, &str, &str); 23] = [
+const SEMANTIC_MISTAKES: [(&str, &str, &str); 24] = [
+    (
+        "start_spread = \"20s\"\n",
+        "3, column 16",
+        "a start spread of 20s is longer than the fault phase (10s)",
+    ),
     (
         "[[faults]]\nat = \"1s\"\ncrash_point = \"replica-0\"\nkind = \"Vot\"\n",
         "6, column 8",

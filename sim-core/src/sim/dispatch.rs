@@ -123,6 +123,14 @@ impl<N: Node> Sim<N> {
 
     #[inline(never)]
     fn start(&mut self, node: NodeId) -> bool {
+        let slot = &mut self.slots[node.index()];
+        if slot.unborn {
+            // A spread start: the node is built now.
+            slot.unborn = false;
+            slot.node = Some((slot.factory)(node));
+            slot.status = NodeStatus::Up;
+            self.core.epoch += 1;
+        }
         match self.gate(node) {
             Gate::Run => {}
             Gate::Defer => {
@@ -309,7 +317,7 @@ impl<N: Node> Sim<N> {
 
     fn restart(&mut self, node: NodeId) {
         let slot = &mut self.slots[node.index()];
-        if slot.status != NodeStatus::Down {
+        if slot.status != NodeStatus::Down || slot.unborn {
             return;
         }
         slot.node = Some((slot.factory)(node));
