@@ -136,6 +136,20 @@ impl Repro {
     pub fn to_toml(&self, failure: Option<&str>) -> String {
         let mut scenario = self.scenario.file.clone();
         scenario.name = Some(crate::file::built(self.scenario.name.clone()));
+        // Pin the kinds the generator drew from: a later detsim that draws a new kind
+        // by default still replays this file as it was.
+        if let (Some(table), Some(random)) =
+            (&mut scenario.random_faults, &self.scenario.random_faults)
+            && table.kinds.is_none()
+            && table.weights.is_none()
+        {
+            let kinds = crate::protocol::FaultKind::ALL
+                .into_iter()
+                .filter(|&kind| random.draws(kind))
+                .map(|kind| crate::file::built(kind.name().to_string()))
+                .collect();
+            table.kinds = Some(Spanned::new(0..0, kinds));
+        }
         let file = ReproFile {
             detsim_version: crate::file::built(self.detsim_version.clone()),
             implementation: Spanned::new(0..0, self.implementation.clone()),

@@ -1,0 +1,23 @@
+//! A repro file pins what its case drew from, so that a later detsim replays it.
+
+use scenarios::repro::Repro;
+use scenarios::run_case;
+
+#[test]
+fn a_repro_of_default_random_faults_lists_the_kinds_they_drew_from() {
+    let text = "protocol = \"raft\"\nduration = \"5s\"\n[random_faults]\nstart = \"1s\"\n";
+    let registry = detsim::registry();
+    let scenario = registry.parse(text, None).unwrap();
+    let result = run_case(&scenario, "detsim-raft", 3);
+    let file = Repro::of(&scenario, &result).to_toml(None);
+    assert!(
+        file.contains("kinds = [\"crash\", \"pause\", \"partition\", \"one_way\", \"isolate\", \"clog\", \"clock_skew\", \"crash_point\"]"),
+        "{file}"
+    );
+    let path = std::env::temp_dir().join(format!("repro-pins-{}.toml", std::process::id()));
+    std::fs::write(&path, &file).unwrap();
+    let replayed = Repro::load(&registry, &path).unwrap();
+    let again = run_case(&replayed.scenario, "detsim-raft", 3);
+    assert!(replayed.matches(&again), "the pinned file replays the case");
+    let _ = std::fs::remove_file(path);
+}
