@@ -272,6 +272,9 @@ pub struct DiskFaultsFile {
     pub corrupt_write: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_error: Option<Text>,
+    /// The chance each unsynced write survives a crash all the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsynced_kept: Option<Text>,
 }
 
 /// One entry of the fault timeline: `at` plus exactly one action.

@@ -445,6 +445,8 @@ fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
                 lost_write: Some(text(format_chance(faults.lost_write))),
                 corrupt_write: Some(text(format_chance(faults.corrupt_write))),
                 read_error: Some(text(format_chance(faults.read_error))),
+                unsynced_kept: (!faults.unsynced_kept.is_never())
+                    .then(|| text(format_chance(faults.unsynced_kept))),
             });
         }
         Fault::Unclog(ClogTarget::Link { .. })

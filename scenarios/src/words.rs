@@ -93,6 +93,7 @@ pub fn fault_words(fault: &Fault, scenario: &Scenario) -> String {
                 ("lost_write", faults.lost_write),
                 ("corrupt_write", faults.corrupt_write),
                 ("read_error", faults.read_error),
+                ("unsynced_kept", faults.unsynced_kept),
             ] {
                 if !chance.is_never() {
                     parts.push(format!("{what} {}", format_chance(chance)));

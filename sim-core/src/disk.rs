@@ -25,7 +25,7 @@ use thiserror::Error;
 use crate::rng::{Chance, SimRng};
 
 /// The probabilities of disk faults; all zero by default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiskFaults {
     /// Chance that a synced write is silently not made durable.
     pub lost_write: Chance,
@@ -33,6 +33,12 @@ pub struct DiskFaults {
     pub corrupt_write: Chance,
     /// Chance that a read fails.
     pub read_error: Chance,
+    /// Chance, for each write not yet synced, that it survives a crash all the same:
+    /// a file system that had flushed some of its dirty pages when the power went. A
+    /// crash then keeps a seeded subset of the unsynced writes, in no particular
+    /// order, instead of none.
+    #[serde(default)]
+    pub unsynced_kept: Chance,
 }
 
 impl DiskFaults {
@@ -41,7 +47,23 @@ impl DiskFaults {
         lost_write: Chance::NEVER,
         corrupt_write: Chance::NEVER,
         read_error: Chance::NEVER,
+        unsynced_kept: Chance::NEVER,
     };
+}
+
+/// As derived, but `unsynced_kept` only when set: traces describe a fault by this text,
+/// and faults written before it existed keep their trace hashes.
+impl std::fmt::Debug for DiskFaults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = f.debug_struct("DiskFaults");
+        out.field("lost_write", &self.lost_write)
+            .field("corrupt_write", &self.corrupt_write)
+            .field("read_error", &self.read_error);
+        if !self.unsynced_kept.is_never() {
+            out.field("unsynced_kept", &self.unsynced_kept);
+        }
+        out.finish()
+    }
 }
 
 /// A failed disk operation.
@@ -70,6 +92,9 @@ pub struct DiskStats {
     pub read_errors: u64,
     /// Unsynced writes thrown away by crashes.
     pub discarded_by_crash: u64,
+    /// Unsynced writes a crash kept all the same (`unsynced_kept`).
+    #[serde(default)]
+    pub kept_by_crash: u64,
 }
 
 /// A node's disk: durable data plus the writes not yet synced.
@@ -251,13 +276,36 @@ impl Disk {
         true
     }
 
-    /// A crash: unsynced and lost writes vanish; durable data (maybe corrupted) stays.
-    /// A crash point is spent.
+    /// A crash: unsynced and lost writes vanish (but those `unsynced_kept` keeps);
+    /// durable data (maybe corrupted) stays. A crash point is spent.
     pub(crate) fn crash(&mut self) {
         self.point = None;
+        if !self.faults.unsynced_kept.is_never() {
+            self.keep_some_unsynced();
+        }
         self.stats.discarded_by_crash += self.pending.len() as u64;
         self.pending.clear();
         self.phantom.clear();
+    }
+
+    /// Makes a seeded subset of the unsynced writes durable, as a crash that came after
+    /// the file system had flushed them.
+    fn keep_some_unsynced(&mut self) {
+        for (key, value) in std::mem::take(&mut self.pending) {
+            if !self.rng.sample(self.faults.unsynced_kept) {
+                self.pending.insert(key, value);
+                continue;
+            }
+            self.stats.kept_by_crash += 1;
+            match value {
+                Some(bytes) => {
+                    self.durable.insert(key, bytes);
+                }
+                None => {
+                    self.durable.remove(&key);
+                }
+            }
+        }
     }
 
     /// Disarms a crash point that has not struck (a restart comes first).
@@ -289,6 +337,61 @@ mod tests {
         disk.crash();
         assert_eq!(disk.read("term").unwrap(), None);
         assert_eq!(disk.stats().discarded_by_crash, 1);
+    }
+
+    /// Which of 64 unsynced writes a crash kept, with `kept` as the chance.
+    fn kept_after_crash(seed: u64, kept: Chance) -> Vec<String> {
+        let mut disk = Disk::new(SimRng::new(seed, "disk/0"));
+        disk.set_faults(DiskFaults {
+            unsynced_kept: kept,
+            ..DiskFaults::NONE
+        });
+        disk.write("old", [1]);
+        disk.sync();
+        disk.delete("old");
+        for key in 0..64 {
+            disk.write(&format!("k{key:02}"), [key]);
+        }
+        disk.crash();
+        disk.keys()
+    }
+
+    #[test]
+    fn a_crash_can_keep_a_seeded_subset_of_unsynced_writes() {
+        let some = kept_after_crash(1, Chance::percent(50));
+        assert!(some.len() > 10 && some.len() < 55, "a subset: {some:?}");
+        assert_eq!(some, kept_after_crash(1, Chance::percent(50)), "seeded");
+        assert_ne!(some, kept_after_crash(2, Chance::percent(50)));
+        let all = kept_after_crash(1, Chance::ALWAYS);
+        assert_eq!(
+            all.len(),
+            64,
+            "the unsynced delete of `old` was kept too: {all:?}"
+        );
+        assert_eq!(
+            kept_after_crash(1, Chance::NEVER),
+            ["old"],
+            "none: the old contract"
+        );
+    }
+
+    #[test]
+    fn the_description_of_disk_faults_is_as_before_unless_writes_are_kept() {
+        let old = DiskFaults {
+            lost_write: Chance::percent(10),
+            ..DiskFaults::NONE
+        };
+        assert_eq!(
+            format!("{old:?}"),
+            "DiskFaults { lost_write: Chance { numerator: 10, denominator: 100 }, \
+             corrupt_write: Chance { numerator: 0, denominator: 1 }, \
+             read_error: Chance { numerator: 0, denominator: 1 } }"
+        );
+        let kept = DiskFaults {
+            unsynced_kept: Chance::percent(50),
+            ..old
+        };
+        assert!(format!("{kept:?}").contains("unsynced_kept"));
     }
 
     #[test]

@@ -304,6 +304,7 @@ impl FaultGenerator {
                     lost_write: Chance::percent(10),
                     corrupt_write: Chance::percent(5),
                     read_error: Chance::percent(5),
+                    unsynced_kept: Chance::NEVER,
                 };
                 let on = Fault::DiskFaults { node, faults };
                 let off = Fault::DiskFaults {

@@ -253,6 +253,7 @@ impl EpisodeKind {
                     lost_write: Chance::percent(10),
                     corrupt_write: Chance::percent(5),
                     read_error: Chance::percent(5),
+                    unsynced_kept: Chance::NEVER,
                 };
                 (
                     Fault::DiskFaults { node, faults },

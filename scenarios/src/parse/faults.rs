@@ -472,6 +472,7 @@ impl Validator<'_> {
                 lost_write: chance(&disk.lost_write)?,
                 corrupt_write: chance(&disk.corrupt_write)?,
                 read_error: chance(&disk.read_error)?,
+                unsynced_kept: chance(&disk.unsynced_kept)?,
             };
             return now(Fault::DiskFaults { node, faults });
         }
