@@ -270,8 +270,13 @@ impl Validator<'_> {
 
     /// A kind of message the protocol's nodes send, for a `crash_point`.
     fn message_kind(&self, kind: &crate::file::Text) -> Result<String, InputError> {
-        let known = &self.message_kinds;
-        if known.is_empty() || known.contains(&kind.get_ref().as_str()) {
+        // A protocol that names no kinds sends only `Node::message_kind`'s default.
+        let known: &[&str] = if self.message_kinds.is_empty() {
+            &["message"]
+        } else {
+            &self.message_kinds
+        };
+        if known.contains(&kind.get_ref().as_str()) {
             return Ok(kind.get_ref().clone());
         }
         Err(self
@@ -284,7 +289,10 @@ impl Validator<'_> {
                     kind.get_ref()
                 ),
             )
-            .with_help(format!("its kinds are: {}", known.join(", "))))
+            .with_help(format!(
+                "its kinds are: {} (a protocol lists them in Protocol::message_kinds)",
+                known.join(", ")
+            )))
     }
 
     /// Refuses random faults that would do nothing: outages of 0s, no kind to draw.

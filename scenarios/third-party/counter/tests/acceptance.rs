@@ -299,6 +299,20 @@ fn the_one_call_check_passes_the_fixed_twin_and_names_the_repro_of_the_buggy_one
 }
 
 #[test]
+fn a_crash_point_names_a_kind_the_protocol_sends_or_is_refused() {
+    let text = "protocol = \"counter\"\nduration = \"5s\"\n[[faults]]\nat = \"1s\"\ncrash_point = \"node-0\"\nkind = \"vote\"\n";
+    let error = parse_error(text);
+    assert!(error.starts_with("line 6, column 8: error: "), "{error}");
+    assert!(
+        error.contains("sends no message of kind \"vote\""),
+        "{error}"
+    );
+    assert!(error.contains("its kinds are: view"), "{error}");
+    let good = text.replace("\"vote\"", "\"view\"");
+    assert!(counter::registry().parse(&good, None).is_ok());
+}
+
+#[test]
 fn the_check_while_a_quorum_is_connected_points_at_the_crash_that_silenced_a_node() {
     let stalls = scenario("stalls.toml");
     let (seed, failure) = (0..50)
