@@ -29,8 +29,7 @@ use crate::world::World;
 #[derive(Clone, Debug)]
 pub struct QuorumConnected {
     quorum: usize,
-    /// The fault epoch last looked at, and whether the condition held then.
-    cached: Option<(u64, bool)>,
+    group: ConnectedGroup,
 }
 
 impl QuorumConnected {
@@ -38,7 +37,7 @@ impl QuorumConnected {
     pub fn new(quorum: usize) -> QuorumConnected {
         QuorumConnected {
             quorum,
-            cached: None,
+            group: ConnectedGroup::default(),
         }
     }
 
@@ -55,15 +54,41 @@ impl QuorumConnected {
 
 impl<N: Node> Property<N> for QuorumConnected {
     fn holds(&mut self, world: &World<'_, N>) -> bool {
+        self.group.of(world).len() >= self.quorum
+    }
+}
+
+/// [`World::largest_connected_group`], looked for again only when a fault changed
+/// something ([`World::fault_epoch`]): what a property judged after every step uses to
+/// know which nodes should be making progress.
+///
+/// ```
+/// use sim_core::{ConnectedGroup, NodeId, World};
+/// # use sim_core::{Context, Node, Sim};
+/// # struct Idle;
+/// # impl Node for Idle { type Message = (); type Timer = (); type Observation = ();
+/// #     fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, _: ()) {} }
+/// # let mut sim = Sim::<Idle>::with_seed(1);
+/// # for _ in 0..3 { sim.add_node(|_| Idle); }
+/// # sim.run_for(sim_core::SimDuration::ZERO).unwrap();
+/// let mut group = ConnectedGroup::default();
+/// let world: World<'_, Idle> = sim.world();
+/// assert_eq!(group.of(&world), [NodeId(0), NodeId(1), NodeId(2)]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ConnectedGroup {
+    /// The fault epoch last looked at, and the group then.
+    cached: Option<(u64, Vec<NodeId>)>,
+}
+
+impl ConnectedGroup {
+    /// The largest group of up nodes linked to each other, in id order.
+    pub fn of<N: Node>(&mut self, world: &World<'_, N>) -> &[NodeId] {
         let epoch = world.fault_epoch();
-        match self.cached {
-            Some((seen, holds)) if seen == epoch => holds,
-            _ => {
-                let holds = world.largest_connected_group().len() >= self.quorum;
-                self.cached = Some((epoch, holds));
-                holds
-            }
+        if self.cached.as_ref().is_none_or(|(seen, _)| *seen != epoch) {
+            self.cached = Some((epoch, world.largest_connected_group()));
         }
+        self.cached.as_ref().map_or(&[], |(_, group)| group)
     }
 }
 

@@ -104,7 +104,7 @@ pub mod world;
 
 pub use crate::check::{CheckKind, Coverage, Invariant, Property, Violation, Window};
 pub use crate::clock::Clock;
-pub use crate::connectivity::QuorumConnected;
+pub use crate::connectivity::{ConnectedGroup, QuorumConnected};
 pub use crate::context::NodeContext;
 pub use crate::core::Observation;
 pub use crate::determinism::{Divergence, check_determinism};

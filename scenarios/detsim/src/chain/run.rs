@@ -7,7 +7,7 @@ use node_model::chain::checks::{
 };
 use node_model::chain::{self as model, ChainNode, ChainSetup, TransferWorkload, ValidatorId};
 use scenarios::{Case, Facts, FinalCheck, HealPhase, Implementation, Liveness, WhileConnected};
-use sim_core::{NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime, World};
+use sim_core::{ConnectedGroup, NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime, World};
 
 use super::plan::{Chain, ChainAssertion, ChainPlan, Situation};
 
@@ -131,19 +131,16 @@ impl Implementation<Chain> for DetsimChain {
         _: &mut Sim<ChainNode>,
         _: &mut Rc<ChainSetup>,
     ) -> Option<Liveness<ChainNode>> {
-        let mut group: Option<(u64, Vec<NodeId>)> = None;
+        let mut group = ConnectedGroup::default();
         let mut highest = 0;
         Some(Liveness::new(
             FINALITY_WHILE_CONNECTED,
             move |world: &World<'_, ChainNode>| {
-                let epoch = world.fault_epoch();
-                if group.as_ref().is_none_or(|(seen, _)| *seen != epoch) {
-                    group = Some((epoch, world.largest_connected_group()));
-                }
                 let members: Vec<&ChainNode> = group
-                    .as_ref()
-                    .map(|(_, ids)| ids.iter().filter_map(|&id| world.node(id)).collect())
-                    .unwrap_or_default();
+                    .of(world)
+                    .iter()
+                    .filter_map(|&id| world.node(id))
+                    .collect();
                 if !holds_supermajority(&members) {
                     return true;
                 }

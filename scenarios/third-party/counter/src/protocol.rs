@@ -6,7 +6,7 @@ use scenarios::{
     Liveness, NoTable, Protocol, Smaller, Spanned, Tables, Text, WhileConnected, built,
 };
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime, World};
+use sim_core::{ConnectedGroup, NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime, World};
 
 use crate::checks::{DURABLE, Durable, NO_PHANTOMS, NoPhantoms, agreed_total};
 use crate::node::{Ack, CounterNode, Settings};
@@ -350,17 +350,13 @@ impl Implementation<Counter> for CounterImpl {
         _: &mut Sim<CounterNode>,
         _: &mut (),
     ) -> Option<Liveness<CounterNode>> {
-        let mut group: Option<(u64, Vec<NodeId>)> = None;
+        let mut group = ConnectedGroup::default();
         // Every node's own count when the group last caught up.
         let mut target: Vec<u64> = Vec::new();
         Some(Liveness::new(
             SPREADS_WHILE_CONNECTED,
             move |world: &World<'_, CounterNode>| {
-                let epoch = world.fault_epoch();
-                if group.as_ref().is_none_or(|(seen, _)| *seen != epoch) {
-                    group = Some((epoch, world.largest_connected_group()));
-                }
-                let members = group.as_ref().map_or(&[][..], |(_, ids)| &ids[..]);
+                let members = group.of(world);
                 let caught_up = members.iter().filter_map(|&id| world.node(id)).all(|node| {
                     members.iter().all(|&of| {
                         node.count_of(of) >= target.get(of.index()).copied().unwrap_or(0)
