@@ -360,6 +360,18 @@ pub struct RandomFaultsFile {
     pub outage_max: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_down: Option<Spanned<u32>>,
+    /// The protocol's time scale, which sets the defaults of `mean_interval`,
+    /// `outage_min`, `outage_max` and `clock_skew_max` (default: the protocol's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_scale: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_skew_max: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_drift_max_ppm: Option<Spanned<u32>>,
+    /// The chance that a crash keeps each unsynced write (`"50%"`; `"0%"` to lose
+    /// them all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsynced_kept: Option<Text>,
     /// The fault kinds that may be drawn (default: all the protocol supports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kinds: Option<Spanned<Vec<Text>>>,

@@ -336,7 +336,7 @@ fn fault_schedule(setup: &FuzzSetup, data: &[u8]) -> Option<FuzzCase> {
         file.duration = Some(Spanned::new(0..0, format_duration(phase)));
     }
     let base = reparse(focus, &file).ok()?;
-    let kinds = base.protocol.fault_kinds();
+    let kinds = base.fault_model.kinds;
     let nodes = base.node_count();
     let duration_ms = (base.duration.as_nanos() / 1_000_000).max(1);
     let mut schedule = FaultSchedule::new();

@@ -56,8 +56,8 @@ pub use file::{Spanned, Text, built};
 pub use model::{Heal, HealNodes, HealOthers, RandomFaults, Scenario, WhileConnected};
 pub use parse::{Source, node_listing};
 pub use protocol::{
-    Case, Facts, FaultKind, FaultKinds, FinalCheck, HealPhase, Implementation, Liveness, NoTable,
-    Protocol, Smaller, Table, Tables,
+    Case, Facts, FaultKind, FaultKinds, FaultModel, FinalCheck, HealPhase, Implementation,
+    Liveness, NoTable, Protocol, Smaller, Table, Tables,
 };
 pub use registry::{ProtocolEntry, Registry};
 

@@ -14,7 +14,7 @@ use sim_core::{
 };
 
 use crate::file::ScenarioFile;
-use crate::protocol::{FaultKind, Protocol};
+use crate::protocol::{FaultKind, FaultModel, Protocol};
 use crate::registry::ErasedProtocol;
 
 /// The random fault generator of a scenario.
@@ -27,66 +27,20 @@ pub struct RandomFaults {
 }
 
 impl RandomFaults {
-    /// The generator for `seed`: in swarm mode each enabled kind is kept with probability
-    /// 1/2 (at least one is), with a weight of 1 to 4.
+    /// The generator for `seed`: in swarm mode, [`FaultGenerator::swarmed`] from the
+    /// seed's own `"swarm"` stream (which kinds, how likely, how fast).
     pub fn generator_for_seed(&self, seed: u64) -> FaultGenerator {
-        let mut generator = self.generator;
-        if !self.swarm {
-            return generator;
+        if self.swarm {
+            self.generator.swarmed(&mut SimRng::new(seed, "swarm"))
+        } else {
+            self.generator
         }
-        let mut rng = SimRng::new(seed, "swarm");
-        let weights = &mut generator.weights;
-        let slots = [
-            &mut weights.crash,
-            &mut weights.reset_data,
-            &mut weights.pause,
-            &mut weights.partition,
-            &mut weights.one_way,
-            &mut weights.isolate,
-            &mut weights.clog,
-            &mut weights.clock_skew,
-            &mut weights.disk,
-            &mut weights.crash_point,
-        ];
-        let enabled: Vec<usize> = slots
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| ***w > 0)
-            .map(|(i, _)| i)
-            .collect();
-        let mut chosen: Vec<(usize, u32)> = Vec::new();
-        for &i in &enabled {
-            if rng.chance(1, 2) {
-                chosen.push((i, rng.between(1, 4) as u32));
-            }
-        }
-        if chosen.is_empty()
-            && let Some(&i) = rng.pick(&enabled)
-        {
-            chosen.push((i, 1));
-        }
-        for (i, slot) in slots.into_iter().enumerate() {
-            *slot = chosen.iter().find(|&&(c, _)| c == i).map_or(0, |&(_, w)| w);
-        }
-        generator
     }
 
     /// Does the generator draw `kind` at all?
     pub fn draws(&self, kind: FaultKind) -> bool {
-        let w = &self.generator.weights;
-        let weight = match kind {
-            FaultKind::Crash => w.crash,
-            FaultKind::ResetData => w.reset_data,
-            FaultKind::Pause => w.pause,
-            FaultKind::Partition => w.partition,
-            FaultKind::OneWay => w.one_way,
-            FaultKind::Isolate => w.isolate,
-            FaultKind::Clog => w.clog,
-            FaultKind::ClockSkew => w.clock_skew,
-            FaultKind::Disk => w.disk,
-            FaultKind::CrashPoint => w.crash_point,
-        };
-        weight > 0
+        let mut weights = self.generator.weights;
+        *kind.weight(&mut weights) > 0
     }
 }
 
@@ -234,6 +188,9 @@ pub struct Scenario {
     pub start_spread: SimDuration,
     /// The kinds of message the protocol's nodes send ([`Protocol::message_kinds`]).
     pub message_kinds: Vec<&'static str>,
+    /// What the protocol claims to survive for this scenario's plan
+    /// ([`Protocol::fault_model`]).
+    pub fault_model: FaultModel,
     /// The kind of test it is, for test vectors: `smoke`, `faults`, `disk`, or what the
     /// protocol says.
     pub runner: String,

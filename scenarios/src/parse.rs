@@ -18,6 +18,7 @@ use sim_core::{
 use crate::error::InputError;
 use crate::file::{LatencyFile, LinkSettings, NameList, ScenarioFile, Spanned, Text};
 use crate::model::{Heal, HealNodes, HealOthers, Scenario, WhileConnected};
+use crate::protocol::FaultModel;
 use crate::registry::{ErasedProtocol, Nesting};
 use crate::units::{format_duration, parse_chance, parse_duration};
 
@@ -162,6 +163,7 @@ pub(crate) fn validate(
         source: source_view,
         protocol: protocol.as_ref(),
         message_kinds: Vec::new(),
+        fault_model: FaultModel::new(protocol.fault_kinds()),
     };
     let preset = v.preset(&file)?;
     let duration_text = file
@@ -178,9 +180,10 @@ pub(crate) fn validate(
     let planned = protocol.plan(source, nesting, duration, preset.as_deref())?;
     let names = &planned.node_names;
     v.message_kinds.clone_from(&planned.message_kinds);
+    v.fault_model = planned.fault_model;
     let (network, tie_break) = v.network(&file, names)?;
     let faults = v.faults(&file, names, duration)?;
-    let random_faults = v.random_faults(&file, names, duration)?;
+    let random_faults = v.random_faults(&file, names, duration, planned.quorum)?;
     let invariants = v.invariants(&file)?;
     let heal = v.heal(&file, names)?;
     let while_connected = v.while_connected(&file, names.len(), planned.quorum)?;
@@ -210,6 +213,7 @@ pub(crate) fn validate(
         while_connected,
         start_spread,
         message_kinds: planned.message_kinds,
+        fault_model: planned.fault_model,
         runner,
         file,
         protocol: Arc::clone(protocol),
@@ -249,6 +253,8 @@ struct Validator<'a> {
     protocol: &'a dyn ErasedProtocol,
     /// The kinds of message the plan's nodes send, once it is planned.
     message_kinds: Vec<&'static str>,
+    /// What the plan claims to survive, once it is planned.
+    fault_model: FaultModel,
 }
 
 impl Validator<'_> {

@@ -34,7 +34,7 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sim_core::{Node, NodeId, Sim, SimConfig, SimDuration, SimTime, World};
+use sim_core::{FaultWeights, Node, NodeId, Sim, SimConfig, SimDuration, SimTime, World};
 use toml::Spanned;
 
 use crate::error::InputError;
@@ -77,6 +77,16 @@ pub trait Protocol: Send + Sync + Sized + 'static {
     /// ([`FaultKinds::ALL`]) when yours has one.
     fn fault_kinds(&self) -> FaultKinds {
         FaultKinds::CRASH_RECOVERY
+    }
+
+    /// What it claims to survive and on what time scale it runs, for `plan`: what the
+    /// random fault generator draws unless the scenario says otherwise. By default its
+    /// [`Protocol::fault_kinds`] on a time scale of a second, all but a quorum of nodes
+    /// out at once ([`FaultModel::new`]). Say at least the time scale: a generator
+    /// timed in seconds never lands a fault inside a 150 ms election.
+    fn fault_model(&self, plan: &Self::Plan) -> FaultModel {
+        let _ = plan;
+        FaultModel::new(self.fault_kinds())
     }
 
     /// The names `preset = "…"` accepts (the plan applies the preset).
@@ -394,6 +404,63 @@ impl FinalCheck {
     }
 }
 
+/// What a protocol claims to survive, and how fast it runs: the defaults of a
+/// scenario's `[random_faults]` ([`Protocol::fault_model`]). A scenario may narrow or
+/// widen each (`kinds`, `time_scale`, `max_down`, `clock_skew_max`,
+/// `clock_drift_max_ppm`); the kinds it may only narrow.
+///
+/// ```
+/// use scenarios::{FaultKinds, FaultModel};
+/// use sim_core::SimDuration;
+///
+/// // A consensus protocol with 150 ms election timeouts that survives crashes, cuts and
+/// // clocks within 50 ms of each other, but no disk that lies.
+/// let model = FaultModel {
+///     time_scale: SimDuration::from_millis(150),
+///     clock_skew_max: Some(SimDuration::from_millis(50)),
+///     ..FaultModel::new(FaultKinds::CRASH_RECOVERY)
+/// };
+/// assert_eq!(model.max_down, None); // all but a quorum
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultModel {
+    /// The kinds of fault it survives.
+    pub kinds: FaultKinds,
+    /// Its shortest timeout that matters (an election timeout, a slot, a gossip round).
+    /// The generator draws faults about five of these apart, each lasting from a tenth of
+    /// it to a hundred times it ([`sim_core::FaultGenerator::scaled`]).
+    pub time_scale: SimDuration,
+    /// How many nodes may be crashed, paused or isolated at once; `None` for all but a
+    /// quorum ([`Protocol::quorum`]), and at least one.
+    pub max_down: Option<u32>,
+    /// The largest clock jump it survives; `None` for ten time scales.
+    pub clock_skew_max: Option<SimDuration>,
+    /// The largest clock drift it survives, in parts per million (fast or slow).
+    pub clock_drift_max_ppm: u32,
+    /// Whether a crash may keep some of the writes not yet synced, in no order, as a
+    /// real file system that had flushed some of its pages does; the generator then
+    /// keeps each with chance 1/2 on the crashes it draws. Surviving this takes storage
+    /// that recovers from any subset: a log kept under one key per entry must cope with
+    /// a later entry kept and an earlier one lost (checksums and a torn-tail cut do).
+    pub unsynced_kept: bool,
+}
+
+impl FaultModel {
+    /// A crash-recovery protocol surviving `kinds` on a time scale of a second: all but
+    /// a quorum out at once, clocks within ten seconds, drift up to 10%, and crashes
+    /// that lose every unsynced write.
+    pub fn new(kinds: FaultKinds) -> FaultModel {
+        FaultModel {
+            kinds,
+            time_scale: SimDuration::from_secs(1),
+            max_down: None,
+            clock_skew_max: None,
+            clock_drift_max_ppm: 100_000,
+            unsynced_kept: false,
+        }
+    }
+}
+
 /// A kind of fault, as scenario files name it in `[random_faults] kinds`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FaultKind {
@@ -411,18 +478,25 @@ pub enum FaultKind {
     Isolate,
     /// Hold messages (clogs, swizzles).
     Clog,
-    /// Clock jumps and drift.
+    /// Clock jumps.
     ClockSkew,
     /// Lost, corrupted and failed disk operations.
     Disk,
     /// Crash in the middle of a handler, right after a send, an observation or a sync
     /// ([`sim_core::Fault::CrashPoint`]), and restart.
     CrashPoint,
+    /// Cut one directed link.
+    Link,
+    /// Clocks that run fast or slow.
+    ClockDrift,
+    /// Repair every fault in force at once (in `[random_faults]`; the timeline's
+    /// `heal` is a repair, which every protocol allows).
+    Heal,
 }
 
 impl FaultKind {
     /// Every kind, in the order of [`sim_core::FaultWeights`]' fields.
-    pub const ALL: [FaultKind; 10] = [
+    pub const ALL: [FaultKind; 13] = [
         FaultKind::Crash,
         FaultKind::ResetData,
         FaultKind::Pause,
@@ -433,6 +507,9 @@ impl FaultKind {
         FaultKind::ClockSkew,
         FaultKind::Disk,
         FaultKind::CrashPoint,
+        FaultKind::Link,
+        FaultKind::ClockDrift,
+        FaultKind::Heal,
     ];
 
     /// Its name in scenario files.
@@ -448,6 +525,28 @@ impl FaultKind {
             FaultKind::ClockSkew => "clock_skew",
             FaultKind::Disk => "disk",
             FaultKind::CrashPoint => "crash_point",
+            FaultKind::Link => "link",
+            FaultKind::ClockDrift => "clock_drift",
+            FaultKind::Heal => "heal",
+        }
+    }
+
+    /// Its weight in the random generator's `weights`.
+    pub fn weight(self, weights: &mut FaultWeights) -> &mut u32 {
+        match self {
+            FaultKind::Crash => &mut weights.crash,
+            FaultKind::ResetData => &mut weights.reset_data,
+            FaultKind::Pause => &mut weights.pause,
+            FaultKind::Partition => &mut weights.partition,
+            FaultKind::OneWay => &mut weights.one_way,
+            FaultKind::Isolate => &mut weights.isolate,
+            FaultKind::Clog => &mut weights.clog,
+            FaultKind::ClockSkew => &mut weights.clock_skew,
+            FaultKind::Disk => &mut weights.disk,
+            FaultKind::CrashPoint => &mut weights.crash_point,
+            FaultKind::Link => &mut weights.link,
+            FaultKind::ClockDrift => &mut weights.clock_drift,
+            FaultKind::Heal => &mut weights.heal,
         }
     }
 
@@ -476,7 +575,7 @@ impl fmt::Display for FaultKind {
 /// let kinds = FaultKinds::ALL.without(FaultKind::Disk).without(FaultKind::ResetData);
 /// assert!(kinds.contains(FaultKind::Crash));
 /// assert!(!kinds.contains(FaultKind::Disk));
-/// assert_eq!(kinds.iter().count(), 8);
+/// assert_eq!(kinds.iter().count(), 11);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FaultKinds(u16);

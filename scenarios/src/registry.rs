@@ -37,7 +37,7 @@ use crate::error::InputError;
 use crate::file::{ScenarioFile, Spanned};
 use crate::model::Scenario;
 use crate::parse::{Source, validate};
-use crate::protocol::{Case, FaultKinds, Implementation, Protocol, Tables};
+use crate::protocol::{Case, FaultKinds, FaultModel, Implementation, Protocol, Tables};
 
 /// The protocols a program can run, each with its implementations.
 ///
@@ -257,6 +257,7 @@ pub(crate) struct Planned {
     pub(crate) requests: u64,
     pub(crate) quorum: u32,
     pub(crate) message_kinds: Vec<&'static str>,
+    pub(crate) fault_model: FaultModel,
 }
 
 /// A registered protocol, with its type erased.
@@ -341,6 +342,7 @@ impl<P: Protocol> ErasedProtocol for ProtocolEntry<P> {
             requests: self.protocol.requests(&plan),
             quorum: self.protocol.quorum(&plan),
             message_kinds: self.protocol.message_kinds(&plan),
+            fault_model: self.protocol.fault_model(&plan),
             plan: Arc::new(plan),
         })
     }

@@ -136,19 +136,10 @@ impl Repro {
     pub fn to_toml(&self, failure: Option<&str>) -> String {
         let mut scenario = self.scenario.file.clone();
         scenario.name = Some(crate::file::built(self.scenario.name.clone()));
-        // Pin the kinds the generator drew from: a later detsim that draws a new kind
-        // by default still replays this file as it was.
         if let (Some(table), Some(random)) =
             (&mut scenario.random_faults, &self.scenario.random_faults)
-            && table.kinds.is_none()
-            && table.weights.is_none()
         {
-            let kinds = crate::protocol::FaultKind::ALL
-                .into_iter()
-                .filter(|&kind| random.draws(kind))
-                .map(|kind| crate::file::built(kind.name().to_string()))
-                .collect();
-            table.kinds = Some(Spanned::new(0..0, kinds));
+            pin_generator(table, random);
         }
         let file = ReproFile {
             detsim_version: crate::file::built(self.detsim_version.clone()),
@@ -278,4 +269,38 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 /// `true` if `verdict` is one a repro is worth saving for.
 pub fn worth_saving(verdict: Verdict) -> bool {
     verdict.is_failure()
+}
+
+/// Pins what the generator drew from where the file left it to the protocol's fault
+/// model (the kinds, the timing, the bounds): a later detsim, or a protocol that
+/// changed its model, still replays the file as it was.
+fn pin_generator(table: &mut crate::file::RandomFaultsFile, random: &crate::model::RandomFaults) {
+    use crate::file::built;
+    use crate::units::{format_chance, format_duration};
+    let generator = &random.generator;
+    if table.kinds.is_none() && table.weights.is_none() {
+        let kinds = crate::protocol::FaultKind::ALL
+            .into_iter()
+            .filter(|&kind| random.draws(kind))
+            .map(|kind| built(kind.name().to_string()))
+            .collect();
+        table.kinds = Some(Spanned::new(0..0, kinds));
+    }
+    for (slot, value) in [
+        (&mut table.mean_interval, generator.mean_interval),
+        (&mut table.outage_min, generator.outage_min),
+        (&mut table.outage_max, generator.outage_max),
+        (&mut table.clock_skew_max, generator.clock_skew_max),
+    ] {
+        slot.get_or_insert_with(|| built(format_duration(value)));
+    }
+    table
+        .max_down
+        .get_or_insert_with(|| Spanned::new(0..0, generator.max_down));
+    table
+        .clock_drift_max_ppm
+        .get_or_insert_with(|| Spanned::new(0..0, generator.clock_drift_max_ppm));
+    table
+        .unsynced_kept
+        .get_or_insert_with(|| built(format_chance(generator.unsynced_kept)));
 }

@@ -9,7 +9,7 @@
 //! ([`crate::Protocol::shrink`]), and the fault phase is shortened. Every candidate is an
 //! ordinary scenario, validated and run from the same seed.
 
-use sim_core::{ClogTarget, Fault, Partition, SimDuration, SimTime};
+use sim_core::{Chance, ClogTarget, Fault, Partition, SimDuration, SimTime};
 use toml::Spanned;
 
 use crate::case::{CaseResult, run_case_with};
@@ -396,10 +396,16 @@ fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
     let mut entry = FaultFile::default();
     match fault {
         Fault::Crash(n) => entry.crash = Some(one(*n)),
-        Fault::CrashPoint { node, after, kind } => {
+        Fault::CrashPoint {
+            node,
+            after,
+            kind,
+            down_for,
+        } => {
             entry.crash_point = Some(one(*node));
             entry.after = (*after > 0).then(|| Spanned::new(0..0, *after));
             entry.kind = kind.clone().map(text);
+            entry.lasting = down_for.map(|d| text(crate::units::format_duration(d)));
         }
         Fault::Restart(n) => entry.restart = Some(one(*n)),
         Fault::ResetData(n) => entry.reset_data = Some(one(*n)),
@@ -440,18 +446,24 @@ fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
             });
         }
         Fault::DiskFaults { node, faults } => {
+            // Only what is on: `unsynced_kept` alone damages nothing, and needs no
+            // claim of surviving a lying disk.
+            let chance = |chance: Chance| (!chance.is_never()).then(|| text(format_chance(chance)));
             entry.disk_faults = Some(DiskFaultsFile {
                 node: text(names.name(*node)),
-                lost_write: Some(text(format_chance(faults.lost_write))),
-                corrupt_write: Some(text(format_chance(faults.corrupt_write))),
-                read_error: Some(text(format_chance(faults.read_error))),
-                unsynced_kept: (!faults.unsynced_kept.is_never())
-                    .then(|| text(format_chance(faults.unsynced_kept))),
+                lost_write: chance(faults.lost_write),
+                corrupt_write: chance(faults.corrupt_write),
+                read_error: chance(faults.read_error),
+                unsynced_kept: chance(faults.unsynced_kept),
             });
         }
-        Fault::Unclog(ClogTarget::Link { .. })
-        | Fault::ClockDrift { .. }
-        | Fault::SetLink { .. } => return None,
+        Fault::ClockDrift { node, ppm } => {
+            entry.clock_drift = Some(crate::file::DriftFile {
+                node: text(names.name(*node)),
+                ppm: Spanned::new(0..0, *ppm),
+            });
+        }
+        Fault::Unclog(ClogTarget::Link { .. }) | Fault::SetLink { .. } => return None,
     }
     Some(entry)
 }

@@ -45,7 +45,7 @@ pub fn scenario(bases: impl Strategy<Value = Scenario>) -> impl Strategy<Value =
     bases
         .prop_flat_map(|base| {
             let mut space = FaultSpace::new(base.node_count(), base.duration);
-            space.weights = faults_weights(base.protocol.fault_kinds());
+            space.weights = faults_weights(base.fault_model.kinds);
             (Just(base), latency(), 0_u32..=5, fault_schedule(space))
         })
         .prop_map(|(base, latency, loss, faults)| build(&base, &latency, loss, &faults))

@@ -108,18 +108,32 @@ pub fn fault_words(fault: &Fault, scenario: &Scenario) -> String {
         Fault::SetLink { source, target, .. } => {
             format!("set link {} -> {}", name(source), name(target))
         }
-        Fault::CrashPoint { node, after, kind } => {
-            let kind = kind
-                .as_ref()
-                .map_or_else(String::new, |k| format!(" kind {k}"));
-            let after = if *after == 0 {
-                String::new()
-            } else {
-                format!(" after {after}")
-            };
-            format!("crash_point {}{kind}{after}", name(node))
-        }
+        Fault::CrashPoint {
+            node,
+            after,
+            kind,
+            down_for,
+        } => crash_point_words(&name(node), *after, kind.as_deref(), *down_for),
     }
+}
+
+/// A crash point in words: `crash_point node-2 kind Vote after 1 for 30ms`.
+fn crash_point_words(
+    node: &str,
+    after: u32,
+    kind: Option<&str>,
+    down_for: Option<SimDuration>,
+) -> String {
+    let kind = kind.map_or_else(String::new, |k| format!(" kind {k}"));
+    let after = if after == 0 {
+        String::new()
+    } else {
+        format!(" after {after}")
+    };
+    let down = down_for.map_or_else(String::new, |d| {
+        format!(" for {}", crate::units::format_duration(d))
+    });
+    format!("crash_point {node}{kind}{after}{down}")
 }
 
 /// The faults of a case up to `end` (where it stopped) in scenario-file words, one

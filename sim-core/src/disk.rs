@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::rng::{Chance, SimRng};
+use crate::time::SimDuration;
 
 /// The probabilities of disk faults; all zero by default.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +120,8 @@ struct CrashPoint {
     left: u32,
     /// Count only messages sent of this kind (every effect if `None`).
     kind: Option<String>,
+    /// Restart this long after striking.
+    down_for: Option<SimDuration>,
     struck: bool,
 }
 
@@ -236,10 +239,16 @@ impl Disk {
     /// Arms a crash point: the node's effects (messages sent, observations, syncs) after
     /// the next `after` are its last; nothing after that one happens. With `kind`, only
     /// messages sent of that kind count.
-    pub(crate) fn arm_crash_point(&mut self, after: u32, kind: Option<String>) {
+    pub(crate) fn arm_crash_point(
+        &mut self,
+        after: u32,
+        kind: Option<String>,
+        down_for: Option<SimDuration>,
+    ) {
         self.point = Some(CrashPoint {
             left: after,
             kind,
+            down_for,
             struck: false,
         });
     }
@@ -254,6 +263,11 @@ impl Disk {
     /// handler returns?
     pub(crate) fn crash_point_struck(&self) -> bool {
         self.point.as_ref().is_some_and(|point| point.struck)
+    }
+
+    /// How long after striking the armed crash point restarts the node, if it does.
+    pub(crate) fn crash_point_down_for(&self) -> Option<SimDuration> {
+        self.point.as_ref().and_then(|point| point.down_for)
     }
 
     /// Counts one effect against the armed crash point (`kind`: the kind of message

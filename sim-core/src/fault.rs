@@ -108,7 +108,9 @@ pub enum Fault {
     /// syncing is the last thing it does: the window of "reply, then sync" bugs, hit
     /// on purpose instead of by a crash that happens to land inside it. With `kind`,
     /// only messages of that kind ([`crate::Node::message_kind`]) count: "crash right
-    /// after the next `Vote` it sends".
+    /// after the next `Vote` it sends". With `down_for`, the node restarts that long
+    /// after the point strikes: "crash right after voting, back 30 ms later", however
+    /// long the point waited.
     CrashPoint {
         /// The node.
         node: NodeId,
@@ -118,6 +120,9 @@ pub enum Fault {
         /// Count only messages sent of this kind.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         kind: Option<String>,
+        /// Restart the node this long after the point strikes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        down_for: Option<SimDuration>,
     },
 }
 

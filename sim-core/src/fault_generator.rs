@@ -8,13 +8,31 @@
 //! Every fault comes with its repair (restart, resume, heal, unclog, clock back,
 //! disk faults off) no later than `end`, so that after `end` the cluster is whole again
 //! and liveness can be demanded. At most `max_down` nodes are crashed, paused or
-//! isolated at once, and at most one network partition is in force at a time.
+//! isolated at once, and at most one network fault (a partition, a one-way cut, a cut
+//! link) is in force at a time. A node may suffer several faults at once as long as
+//! they are of different sorts: a skewed clock and a crash, say.
 //!
-//! Besides crashes at random instants it draws *crash points*
-//! ([`Fault::CrashPoint`]): a crash right after one of a node's next few effects, or,
-//! given the kinds of message the nodes send ([`FaultGenerator::generate_for`]), right
-//! after the node next sends one of a kind drawn at random. A crash that lands between
-//! a reply and the sync it depends on is then a matter of a few seeds, not of luck.
+//! **Timing follows the protocol.** [`FaultGenerator::scaled`] takes the protocol's
+//! time scale (its shortest timeout: an election timeout, a slot) and draws faults
+//! five time scales apart on average, each lasting from a tenth of it to a hundred times it. Outages
+//! are drawn *log-uniformly*: a 20 ms outage is as likely as a 2 s one, so the short
+//! windows where bugs live are drawn as often as the long ones.
+//!
+//! **Faults at the right moment.** Besides crashes at random instants it draws *crash
+//! points* ([`Fault::CrashPoint`]): a crash right after one of a node's next few
+//! effects, or, given the kinds of message the nodes send
+//! ([`FaultGenerator::generate_for`]), right after the node next sends one of a kind
+//! drawn at random. A crash that lands between a reply and the sync it depends on is
+//! then a matter of a few seeds, not of luck.
+//!
+//! **Shapes.** Partitions into two groups; one-way cuts between two sets of nodes that
+//! need not cover the cluster (one follower deaf to the leader, say); a single cut
+//! link; clock skew and clock drift; and now and then an explicit *heal*, which repairs
+//! every fault in force at once.
+//!
+//! **Swarm testing.** [`FaultGenerator::swarmed`] draws, per seed, which kinds are
+//! enabled, how likely each is, and how fast the faults come, so that a sweep of seeds
+//! explores many mixes instead of one average.
 
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +55,8 @@ pub struct FaultWeights {
     pub pause: u32,
     /// Split the nodes into two groups, heal later.
     pub partition: u32,
-    /// Cut one group's messages to another in one direction, heal later.
+    /// Cut one set's messages to another set in one direction, heal later. The two sets
+    /// need not cover the cluster.
     pub one_way: u32,
     /// Isolate one node, heal it later.
     pub isolate: u32,
@@ -51,43 +70,35 @@ pub struct FaultWeights {
     /// effects (a send, an observation, a sync), and restart it later: the window of
     /// "reply, then sync" bugs ([`Fault::CrashPoint`]).
     pub crash_point: u32,
+    /// Cut one directed link, heal it later.
+    pub link: u32,
+    /// Make a node's clock run fast or slow, set it right later.
+    pub clock_drift: u32,
+    /// Repair every fault in force at once: a mass heal in the middle of the run.
+    pub heal: u32,
 }
 
 impl Default for FaultWeights {
-    /// Every kind equally likely.
+    /// Every fault kind equally likely (a weight of 4 each), and a mass heal a quarter
+    /// as likely as any one of them (1): heals that came as often as faults would cut
+    /// short the long outages that partition bugs need.
     fn default() -> Self {
         FaultWeights {
-            crash: 1,
-            reset_data: 1,
-            pause: 1,
-            partition: 1,
-            one_way: 1,
-            isolate: 1,
-            clog: 1,
-            clock_skew: 1,
-            disk: 1,
-            crash_point: 1,
+            heal: 1,
+            ..FaultWeights::from_array([4; KINDS])
         }
     }
 }
 
+/// How many kinds of fault the generator knows.
+const KINDS: usize = 13;
+
 impl FaultWeights {
     /// No fault at all.
-    pub const NONE: FaultWeights = FaultWeights {
-        crash: 0,
-        reset_data: 0,
-        pause: 0,
-        partition: 0,
-        one_way: 0,
-        isolate: 0,
-        clog: 0,
-        clock_skew: 0,
-        disk: 0,
-        crash_point: 0,
-    };
+    pub const NONE: FaultWeights = FaultWeights::from_array([0; KINDS]);
 
     /// The weights in the order of [`Kind::ALL`].
-    fn as_array(&self) -> [u64; 10] {
+    fn as_array(&self) -> [u32; KINDS] {
         [
             self.crash,
             self.reset_data,
@@ -99,8 +110,29 @@ impl FaultWeights {
             self.clock_skew,
             self.disk,
             self.crash_point,
+            self.link,
+            self.clock_drift,
+            self.heal,
         ]
-        .map(u64::from)
+    }
+
+    /// The weights given in the order of [`Kind::ALL`].
+    const fn from_array(w: [u32; KINDS]) -> FaultWeights {
+        FaultWeights {
+            crash: w[0],
+            reset_data: w[1],
+            pause: w[2],
+            partition: w[3],
+            one_way: w[4],
+            isolate: w[5],
+            clog: w[6],
+            clock_skew: w[7],
+            disk: w[8],
+            crash_point: w[9],
+            link: w[10],
+            clock_drift: w[11],
+            heal: w[12],
+        }
     }
 }
 
@@ -117,10 +149,27 @@ enum Kind {
     ClockSkew,
     Disk,
     CrashPoint,
+    Link,
+    ClockDrift,
+    Heal,
 }
 
+/// The sorts of fault a node can suffer at once, one of each: indexes into
+/// [`State::busy_until`].
+#[derive(Clone, Copy)]
+enum Slot {
+    /// Crashed, paused or isolated.
+    Down,
+    Clog,
+    Skew,
+    Drift,
+    Disk,
+}
+
+const SLOTS: usize = 5;
+
 impl Kind {
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; KINDS] = [
         Kind::Crash,
         Kind::ResetData,
         Kind::Pause,
@@ -131,19 +180,31 @@ impl Kind {
         Kind::ClockSkew,
         Kind::Disk,
         Kind::CrashPoint,
+        Kind::Link,
+        Kind::ClockDrift,
+        Kind::Heal,
     ];
 
-    /// Does the fault take its node out (crashed, paused or cut off)?
-    fn takes_a_node_down(self) -> bool {
-        matches!(
-            self,
-            Kind::Crash | Kind::ResetData | Kind::Pause | Kind::Isolate | Kind::CrashPoint
-        )
+    /// Which of a node's slots the fault takes, if it strikes one node.
+    fn slot(self) -> Option<Slot> {
+        match self {
+            Kind::Crash | Kind::ResetData | Kind::Pause | Kind::Isolate | Kind::CrashPoint => {
+                Some(Slot::Down)
+            }
+            Kind::Clog => Some(Slot::Clog),
+            Kind::ClockSkew => Some(Slot::Skew),
+            Kind::ClockDrift => Some(Slot::Drift),
+            Kind::Disk => Some(Slot::Disk),
+            Kind::Partition | Kind::OneWay | Kind::Link | Kind::Heal => None,
+        }
     }
 
     /// Does the fault change the topology?
     fn touches_network(self) -> bool {
-        matches!(self, Kind::Partition | Kind::OneWay | Kind::Isolate)
+        matches!(
+            self,
+            Kind::Partition | Kind::OneWay | Kind::Isolate | Kind::Link
+        )
     }
 }
 
@@ -158,24 +219,62 @@ pub struct FaultGenerator {
     pub mean_interval: SimDuration,
     /// The shortest time a fault lasts before its repair.
     pub outage_min: SimDuration,
-    /// The longest time a fault lasts before its repair.
+    /// The longest time a fault lasts before its repair. Outages are drawn
+    /// log-uniformly between the two: every doubling is as likely as every other.
     pub outage_max: SimDuration,
     /// The most nodes crashed, paused or isolated at once.
     pub max_down: u32,
+    /// The largest clock jump, either way (drawn log-uniformly up to it).
+    pub clock_skew_max: SimDuration,
+    /// The largest clock drift, fast or slow, in parts per million (drawn
+    /// log-uniformly up to it; at most [`crate::clock::DRIFT_PPM_MAX`]).
+    pub clock_drift_max_ppm: u32,
+    /// With what chance each write not yet synced survives a crash the generator draws
+    /// ([`DiskFaults::unsynced_kept`], set on the node's disk from the crash to the
+    /// restart unless it has disk faults already): unsynced means "maybe lost", not
+    /// "surely lost".
+    #[serde(default)]
+    pub unsynced_kept: Chance,
     /// Which kinds of fault, how likely.
     pub weights: FaultWeights,
 }
 
 impl FaultGenerator {
-    /// A generator of every fault kind between `start` and `end`.
+    /// A generator of every fault kind between `start` and `end`, for a protocol whose
+    /// time scale is a second ([`FaultGenerator::scaled`]).
     pub fn new(start: SimTime, end: SimTime) -> FaultGenerator {
+        FaultGenerator::scaled(start, end, SimDuration::from_secs(1))
+    }
+
+    /// A generator of every fault kind between `start` and `end`, timed for a protocol
+    /// whose time scale — its shortest timeout that matters, such as an election
+    /// timeout or a slot — is `time_scale`: faults come five time scales apart on
+    /// average and last from a tenth of it to a hundred times it (three decades, drawn
+    /// log-uniformly: as many outages inside one election as outlast many); clocks jump
+    /// by up to ten
+    /// time scales and drift by up to 10%. One node at a time is out, and a crash loses
+    /// every write not yet synced (set `unsynced_kept` to keep some).
+    ///
+    /// ```
+    /// use sim_core::{FaultGenerator, SimDuration, SimTime};
+    ///
+    /// let raft = FaultGenerator::scaled(SimTime::ZERO, SimTime::from_secs(30), SimDuration::from_millis(150));
+    /// assert_eq!(raft.mean_interval, SimDuration::from_millis(750));
+    /// assert_eq!(raft.outage_min, SimDuration::from_millis(15));
+    /// assert_eq!(raft.outage_max, SimDuration::from_secs(15));
+    /// ```
+    pub fn scaled(start: SimTime, end: SimTime, time_scale: SimDuration) -> FaultGenerator {
+        let scale = time_scale.as_nanos().max(10);
         FaultGenerator {
             start,
             end,
-            mean_interval: SimDuration::from_secs(5),
-            outage_min: SimDuration::from_secs(1),
-            outage_max: SimDuration::from_secs(10),
+            mean_interval: SimDuration::from_nanos(scale.saturating_mul(5)),
+            outage_min: SimDuration::from_nanos(scale / 10),
+            outage_max: SimDuration::from_nanos(scale.saturating_mul(100)),
             max_down: 1,
+            clock_skew_max: SimDuration::from_nanos(scale.saturating_mul(10)),
+            clock_drift_max_ppm: 100_000,
+            unsynced_kept: Chance::NEVER,
             weights: FaultWeights::default(),
         }
     }
@@ -197,7 +296,57 @@ impl FaultGenerator {
                 self.outage_min, self.outage_max
             ));
         }
+        if i64::from(self.clock_drift_max_ppm) > crate::clock::DRIFT_PPM_MAX {
+            return Err(format!(
+                "clock_drift_max_ppm ({}) is beyond {}",
+                self.clock_drift_max_ppm,
+                crate::clock::DRIFT_PPM_MAX
+            ));
+        }
         Ok(())
+    }
+
+    /// The generator one seed of a swarm runs, drawn from `rng` (give it a stream of
+    /// its own, so that the mix never shifts the run's other draws): each kind this
+    /// generator draws is kept with chance 1/2 (at least one is), with a weight of 1 to
+    /// 4; the mean gap between faults is scaled by a power of two from 1/8 to 8; and the
+    /// outages are drawn from a random part of `outage_min..=outage_max`. So one seed
+    /// has bursts of short faults inside single elections, and another has a few long
+    /// cuts with quiet between them: bugs of both kinds need the other kind's absence.
+    ///
+    /// ```
+    /// use sim_core::{FaultGenerator, FaultWeights, SimRng, SimTime};
+    ///
+    /// let base = FaultGenerator::new(SimTime::ZERO, SimTime::from_secs(60));
+    /// let mix = base.swarmed(&mut SimRng::new(7, "swarm"));
+    /// assert_eq!(mix, base.swarmed(&mut SimRng::new(7, "swarm")));
+    /// assert_ne!(mix.weights, FaultWeights::NONE);
+    /// ```
+    #[must_use]
+    pub fn swarmed(&self, rng: &mut SimRng) -> FaultGenerator {
+        let mut generator = *self;
+        let weights = self.weights.as_array();
+        let enabled: Vec<usize> = (0..KINDS).filter(|&i| weights[i] > 0).collect();
+        let mut chosen = [0_u32; KINDS];
+        for &i in &enabled {
+            if rng.chance(1, 2) {
+                chosen[i] = rng.between(1, 4) as u32;
+            }
+        }
+        if chosen.iter().all(|&w| w == 0)
+            && let Some(&i) = rng.pick(&enabled)
+        {
+            chosen[i] = 1;
+        }
+        generator.weights = FaultWeights::from_array(chosen);
+        let shift = rng.below(7) as u32;
+        let mean = self.mean_interval.as_nanos().saturating_mul(1 << shift) / 8;
+        generator.mean_interval = SimDuration::from_nanos(mean.max(1));
+        let (min, max) = (self.outage_min.as_nanos(), self.outage_max.as_nanos());
+        let ends = [log_uniform(min, max, rng), log_uniform(min, max, rng)];
+        generator.outage_min = SimDuration::from_nanos(ends[0].min(ends[1]));
+        generator.outage_max = SimDuration::from_nanos(ends[0].max(ends[1]));
+        generator
     }
 
     /// Draws a schedule of faults over `nodes` from `rng`.
@@ -217,14 +366,14 @@ impl FaultGenerator {
         assert!(self.validate().is_ok(), "invalid fault generator: {self:?}");
         let mut state = State {
             message_kinds: message_kinds.iter().map(|k| (*k).to_string()).collect(),
-            schedule: FaultSchedule::new(),
-            busy_until: vec![SimTime::ZERO; nodes.len()],
-            out_until: vec![SimTime::ZERO; nodes.len()],
+            drawn: Vec::new(),
+            deferred: Vec::new(),
+            busy_until: vec![[SimTime::ZERO; SLOTS]; nodes.len()],
             network_busy_until: SimTime::ZERO,
         };
-        let weights = self.weights.as_array();
+        let weights = self.weights.as_array().map(u64::from);
         if nodes.is_empty() || weights.iter().all(|&w| w == 0) {
-            return state.schedule;
+            return FaultSchedule::new();
         }
         let mut at = self.start;
         loop {
@@ -233,7 +382,7 @@ impl FaultGenerator {
             if at >= self.end {
                 break;
             }
-            let outage = rng.between(self.outage_min.as_nanos(), self.outage_max.as_nanos());
+            let outage = log_uniform(self.outage_min.as_nanos(), self.outage_max.as_nanos(), rng);
             let repair = at
                 .saturating_add(SimDuration::from_nanos(outage))
                 .min(self.end);
@@ -242,7 +391,7 @@ impl FaultGenerator {
                 .expect("some weight is non-zero");
             self.add_fault(Kind::ALL[kind], at, repair, nodes, rng, &mut state);
         }
-        state.schedule
+        state.schedule()
     }
 
     fn add_fault(
@@ -254,99 +403,253 @@ impl FaultGenerator {
         rng: &mut SimRng,
         state: &mut State,
     ) {
-        let down = state.out_until.iter().filter(|&&until| until > at).count();
-        if kind.takes_a_node_down() && down >= self.max_down as usize {
+        if kind == Kind::Heal {
+            state.heal(at);
             return;
         }
         if kind.touches_network() && state.network_busy_until > at {
             return;
         }
-        let free: Vec<usize> = (0..nodes.len())
-            .filter(|&i| state.busy_until[i] <= at)
-            .collect();
-        let Some(&index) = rng.pick(&free) else {
-            return;
+        let outage = repair.duration_since(at);
+        // A crash point waits for its moment, then keeps the node down for the outage;
+        // the restart that ends its turn disarms it if the moment never came.
+        let repair = if kind == Kind::CrashPoint {
+            let wait = SimDuration::from_nanos(self.mean_interval.as_nanos().saturating_mul(5));
+            at.saturating_add(wait.max(outage)).min(self.end)
+        } else {
+            repair
         };
-        let node = nodes[index];
-        let (fault, repair_fault) = match kind {
+        let (fault, repair_fault) = match kind.slot() {
+            Some(slot) => {
+                if matches!(slot, Slot::Down) && state.down_at(at) >= self.max_down as usize {
+                    return;
+                }
+                let free: Vec<usize> = (0..nodes.len())
+                    .filter(|&i| state.busy_until[i][slot as usize] <= at)
+                    .collect();
+                let Some(&index) = rng.pick(&free) else {
+                    return;
+                };
+                state.busy_until[index][slot as usize] = repair;
+                if matches!(kind, Kind::Crash | Kind::CrashPoint) {
+                    self.keep_unsynced(index, nodes[index], at, repair, state);
+                }
+                self.node_fault(kind, nodes[index], outage, rng, state)
+            }
+            None => match network_fault(kind, nodes, rng) {
+                Some(pair) => pair,
+                None => return,
+            },
+        };
+        if kind.touches_network() {
+            state.network_busy_until = repair;
+        }
+        state.drawn.push((at, fault));
+        state.drawn.push((repair, repair_fault));
+        state.drawn.append(&mut state.deferred);
+    }
+
+    /// Lets a crash of `node` from `at` to `repair` keep some unsynced writes, if its disk
+    /// is free of other faults.
+    fn keep_unsynced(
+        &self,
+        index: usize,
+        node: NodeId,
+        at: SimTime,
+        repair: SimTime,
+        state: &mut State,
+    ) {
+        let disk = &mut state.busy_until[index][Slot::Disk as usize];
+        if self.unsynced_kept == Chance::NEVER || *disk > at {
+            return;
+        }
+        *disk = repair;
+        let faults = DiskFaults {
+            unsynced_kept: self.unsynced_kept,
+            ..DiskFaults::NONE
+        };
+        state.drawn.push((at, Fault::DiskFaults { node, faults }));
+        state.deferred.push((
+            repair,
+            Fault::DiskFaults {
+                node,
+                faults: DiskFaults::NONE,
+            },
+        ));
+    }
+
+    /// A fault of `kind` on `node`, and its repair.
+    fn node_fault(
+        &self,
+        kind: Kind,
+        node: NodeId,
+        outage: SimDuration,
+        rng: &mut SimRng,
+        state: &State,
+    ) -> (Fault, Fault) {
+        match kind {
             Kind::Crash => (Fault::Crash(node), Fault::Restart(node)),
             Kind::CrashPoint => (
-                crash_point(node, &state.message_kinds, rng),
+                crash_point(node, &state.message_kinds, outage, rng),
                 Fault::Restart(node),
             ),
             Kind::ResetData => (Fault::ResetData(node), Fault::Restart(node)),
             Kind::Pause => (Fault::Pause(node), Fault::Resume(node)),
-            Kind::Partition => (Fault::Partition(split(nodes, rng)), Fault::Heal),
-            Kind::OneWay => (Fault::Partition(one_way(nodes, rng)), Fault::Heal),
             Kind::Isolate => (
                 Fault::Partition(Partition::Isolate(node)),
                 Fault::HealNode(node),
             ),
-            Kind::Clog => {
-                let clog = Fault::Clog {
+            Kind::Clog => (
+                Fault::Clog {
                     target: ClogTarget::Node(node),
                     duration: None,
-                };
-                (clog, Fault::Unclog(ClogTarget::Node(node)))
-            }
+                },
+                Fault::Unclog(ClogTarget::Node(node)),
+            ),
             Kind::ClockSkew => {
-                let span = self.outage_max.as_nanos().min(i64::MAX as u64) as i64;
-                let offset_ns = rng.between(0, 2 * span as u64) as i64 - span;
-                let skew = Fault::ClockSkew { node, offset_ns };
-                let back = Fault::ClockSkew {
-                    node,
-                    offset_ns: -offset_ns,
-                };
-                (skew, back)
+                let max = self.clock_skew_max.as_nanos().min(i64::MAX as u64);
+                let size = log_uniform(max / 1024, max, rng) as i64;
+                let offset_ns = if rng.chance(1, 2) { size } else { -size };
+                (
+                    Fault::ClockSkew { node, offset_ns },
+                    Fault::ClockSkew {
+                        node,
+                        offset_ns: -offset_ns,
+                    },
+                )
+            }
+            Kind::ClockDrift => {
+                let max = u64::from(self.clock_drift_max_ppm);
+                let size = log_uniform(max / 1024, max, rng) as i64;
+                let ppm = if rng.chance(1, 2) { size } else { -size };
+                (
+                    Fault::ClockDrift { node, ppm },
+                    Fault::ClockDrift { node, ppm: 0 },
+                )
             }
             Kind::Disk => {
                 let faults = DiskFaults {
                     lost_write: Chance::percent(10),
                     corrupt_write: Chance::percent(5),
                     read_error: Chance::percent(5),
-                    unsynced_kept: Chance::NEVER,
+                    unsynced_kept: self.unsynced_kept,
                 };
-                let on = Fault::DiskFaults { node, faults };
-                let off = Fault::DiskFaults {
-                    node,
-                    faults: DiskFaults::NONE,
-                };
-                (on, off)
+                (
+                    Fault::DiskFaults { node, faults },
+                    Fault::DiskFaults {
+                        node,
+                        faults: DiskFaults::NONE,
+                    },
+                )
             }
-        };
-        if !matches!(kind, Kind::Partition | Kind::OneWay) {
-            state.busy_until[index] = repair;
+            Kind::Partition | Kind::OneWay | Kind::Link | Kind::Heal => {
+                unreachable!("{kind:?} strikes no one node")
+            }
         }
-        if kind.takes_a_node_down() {
-            state.out_until[index] = repair;
-        }
-        if kind.touches_network() {
-            state.network_busy_until = repair;
-        }
-        state.schedule.push(at, fault);
-        state.schedule.push(repair, repair_fault);
     }
+}
+
+/// A fault of a network-wide `kind` and its repair, if the cluster is large enough.
+fn network_fault(kind: Kind, nodes: &[NodeId], rng: &mut SimRng) -> Option<(Fault, Fault)> {
+    let fault = match kind {
+        Kind::Partition => Partition::Groups(split(nodes, rng)),
+        Kind::OneWay => one_way(nodes, rng)?,
+        Kind::Link => {
+            let mut ends = nodes.to_vec();
+            rng.shuffle(&mut ends);
+            match ends[..] {
+                [source, target, ..] => Partition::Link { source, target },
+                _ => return None,
+            }
+        }
+        _ => unreachable!("{kind:?} strikes one node"),
+    };
+    Some((Fault::Partition(fault), Fault::Heal))
 }
 
 struct State {
     /// The kinds of message crash points may wait for.
     message_kinds: Vec<String>,
-    schedule: FaultSchedule,
-    /// Until when each node is the subject of a fault (one fault per node at a time).
-    busy_until: Vec<SimTime>,
-    /// Until when each node is out (crashed, paused or isolated).
-    out_until: Vec<SimTime>,
+    /// Faults and repairs as drawn; sorted by time (stably) into the schedule.
+    drawn: Vec<(SimTime, Fault)>,
+    /// Repairs to draw after the one of the fault being drawn.
+    deferred: Vec<(SimTime, Fault)>,
+    /// Until when each node suffers a fault of each [`Slot`].
+    busy_until: Vec<[SimTime; SLOTS]>,
     network_busy_until: SimTime,
 }
 
-/// A crash point on `node`: half the time (if there are kinds) right after its next or
-/// second next message of a random kind; otherwise after one of its next few effects,
-/// now and then a later one.
-fn crash_point(node: NodeId, kinds: &[String], rng: &mut SimRng) -> Fault {
+impl State {
+    /// How many nodes are out (crashed, paused or isolated) at `at`.
+    fn down_at(&self, at: SimTime) -> usize {
+        self.busy_until
+            .iter()
+            .filter(|slots| slots[Slot::Down as usize] > at)
+            .count()
+    }
+
+    /// Brings every repair still due forward to `at`.
+    fn heal(&mut self, at: SimTime) {
+        // Every fault drawn so far struck at or before `at`: what lies after is a repair.
+        let mut repairs = Vec::new();
+        self.drawn.retain(|(when, fault)| {
+            let due = *when > at;
+            if due {
+                repairs.push(fault.clone());
+            }
+            !due
+        });
+        self.drawn
+            .extend(repairs.into_iter().map(|fault| (at, fault)));
+        for slots in &mut self.busy_until {
+            for until in slots {
+                *until = (*until).min(at);
+            }
+        }
+        self.network_busy_until = self.network_busy_until.min(at);
+    }
+
+    fn schedule(mut self) -> FaultSchedule {
+        self.drawn.sort_by_key(|(at, _)| *at);
+        FaultSchedule {
+            faults: self
+                .drawn
+                .into_iter()
+                .map(|(at, fault)| crate::fault::TimedFault { at, fault })
+                .collect(),
+        }
+    }
+}
+
+/// A number drawn log-uniformly from `min..=max`: first a doubling of `min` (or of 1),
+/// each equally likely, then a number within it. Integers only, so that every platform
+/// draws the same.
+fn log_uniform(min: u64, max: u64, rng: &mut SimRng) -> u64 {
+    if max <= min {
+        return min;
+    }
+    let low = min.max(1);
+    let doublings = (max / low).ilog2() + 1;
+    let doubling = rng.below(u64::from(doublings)) as u32;
+    let from = low << doubling;
+    let to = from.saturating_mul(2).min(max);
+    rng.between(from, to).max(min)
+}
+
+/// A crash point on `node` that keeps it down for `outage` once it strikes: half the
+/// time (if there are kinds) right after its next or second next message of a random
+/// kind; otherwise after one of its next few effects, now and then a later one.
+fn crash_point(node: NodeId, kinds: &[String], outage: SimDuration, rng: &mut SimRng) -> Fault {
+    let down_for = Some(outage);
     if !kinds.is_empty() && rng.chance(1, 2) {
         let kind = rng.pick(kinds).cloned();
         let after = rng.below(2) as u32;
-        return Fault::CrashPoint { node, after, kind };
+        return Fault::CrashPoint {
+            node,
+            after,
+            kind,
+            down_for,
+        };
     }
     let span = 1 << rng.below(5);
     let after = rng.below(span) as u32;
@@ -354,11 +657,12 @@ fn crash_point(node: NodeId, kinds: &[String], rng: &mut SimRng) -> Fault {
         node,
         after,
         kind: None,
+        down_for,
     }
 }
 
 /// Two non-empty groups from a random split of the shuffled nodes.
-fn split(nodes: &[NodeId], rng: &mut SimRng) -> Partition {
+fn split(nodes: &[NodeId], rng: &mut SimRng) -> Vec<Vec<NodeId>> {
     let mut shuffled = nodes.to_vec();
     rng.shuffle(&mut shuffled);
     let cut = if shuffled.len() < 2 {
@@ -367,24 +671,31 @@ fn split(nodes: &[NodeId], rng: &mut SimRng) -> Partition {
         rng.between(1, shuffled.len() as u64 - 1) as usize
     };
     let right = shuffled.split_off(cut);
-    Partition::Groups(vec![shuffled, right])
+    vec![shuffled, right]
 }
 
-/// A one-way cut between two random non-empty, disjoint sets of nodes.
-fn one_way(nodes: &[NodeId], rng: &mut SimRng) -> Partition {
-    match split(nodes, rng) {
-        Partition::Groups(mut groups) => {
-            let to = groups.pop().unwrap_or_default();
-            let from = groups.pop().unwrap_or_default();
-            Partition::OneWay { from, to }
-        }
-        other => other,
+/// A one-way cut from a random non-empty set of nodes to a random non-empty set of the
+/// others; together they need not cover the cluster.
+fn one_way(nodes: &[NodeId], rng: &mut SimRng) -> Option<Partition> {
+    if nodes.len() < 2 {
+        return None;
     }
+    let mut shuffled = nodes.to_vec();
+    rng.shuffle(&mut shuffled);
+    let senders = rng.between(1, shuffled.len() as u64 - 1) as usize;
+    let mut to = shuffled.split_off(senders);
+    let receivers = rng.between(1, to.len() as u64) as usize;
+    to.truncate(receivers);
+    Some(Partition::OneWay { from: shuffled, to })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ms(n: u64) -> SimDuration {
+        SimDuration::from_millis(n)
+    }
 
     fn nodes(n: u32) -> Vec<NodeId> {
         (0..n).map(NodeId).collect()
@@ -479,5 +790,190 @@ mod tests {
             ..generator()
         };
         assert!(backwards.validate().unwrap_err().contains("outage_min"));
+    }
+
+    #[test]
+    fn outages_span_every_doubling_between_min_and_max() {
+        let mut rng = SimRng::new(3, "outages");
+        let draws: Vec<u64> = (0..2000)
+            .map(|_| log_uniform(10, 10_000, &mut rng))
+            .collect();
+        assert!(draws.iter().all(|d| (10..=10_000).contains(d)));
+        // Log-uniform: about as many below 100 as above 1,000 (uniform would give 1%).
+        let short = draws.iter().filter(|&&d| d < 100).count();
+        let long = draws.iter().filter(|&&d| d > 1_000).count();
+        assert!(short > 400 && long > 400, "{short} short, {long} long");
+        assert_eq!(log_uniform(5, 5, &mut rng), 5);
+        assert!(log_uniform(0, 3, &mut rng) <= 3);
+    }
+
+    fn only(weights: FaultWeights) -> FaultGenerator {
+        FaultGenerator {
+            weights,
+            mean_interval: SimDuration::from_millis(500),
+            outage_min: SimDuration::from_millis(100),
+            outage_max: SimDuration::from_secs(2),
+            ..generator()
+        }
+    }
+
+    #[test]
+    fn one_way_cuts_need_not_cover_the_cluster_and_links_are_cut_alone() {
+        let generator = only(FaultWeights {
+            one_way: 1,
+            link: 1,
+            ..FaultWeights::NONE
+        });
+        let schedule = generator.generate(&nodes(5), &mut SimRng::new(2, "faults"));
+        let (mut partial, mut links) = (0, 0);
+        for timed in schedule.iter() {
+            match &timed.fault {
+                Fault::Partition(Partition::OneWay { from, to }) => {
+                    assert!(!from.is_empty() && !to.is_empty());
+                    assert!(from.iter().all(|n| !to.contains(n)), "{from:?} -> {to:?}");
+                    if from.len() + to.len() < 5 {
+                        partial += 1;
+                    }
+                }
+                Fault::Partition(Partition::Link { source, target }) => {
+                    assert_ne!(source, target);
+                    links += 1;
+                }
+                Fault::Heal => {}
+                other => panic!("not weighted: {other:?}"),
+            }
+        }
+        assert!(
+            partial > 10 && links > 10,
+            "{partial} partial, {links} links"
+        );
+    }
+
+    #[test]
+    fn clocks_drift_and_jump_within_their_bounds() {
+        let generator = only(FaultWeights {
+            clock_skew: 1,
+            clock_drift: 1,
+            ..FaultWeights::NONE
+        });
+        let schedule = generator.generate(&nodes(3), &mut SimRng::new(5, "faults"));
+        let (mut drifts, mut slow) = (0, 0);
+        for timed in schedule.iter() {
+            match timed.fault {
+                Fault::ClockDrift { ppm, .. } => {
+                    assert!(ppm.unsigned_abs() <= u64::from(generator.clock_drift_max_ppm));
+                    drifts += usize::from(ppm != 0);
+                    slow += usize::from(ppm < 0);
+                }
+                Fault::ClockSkew { offset_ns, .. } => {
+                    assert!(offset_ns.unsigned_abs() <= generator.clock_skew_max.as_nanos());
+                }
+                ref other => panic!("not weighted: {other:?}"),
+            }
+        }
+        assert!(
+            drifts > 10 && slow > 0 && slow < drifts,
+            "{drifts} drifts, {slow} slow"
+        );
+    }
+
+    /// Replays `schedule`'s crashes and restarts: the most nodes down at once, and
+    /// whether some node was both down and had its clock skewed.
+    fn overlaps(schedule: &FaultSchedule) -> (usize, bool) {
+        let (mut down, mut skewed) = (vec![false; 7], vec![0_i64; 7]);
+        let (mut most, mut both) = (0, false);
+        for timed in schedule.iter() {
+            match timed.fault {
+                Fault::Crash(n) => down[n.index()] = true,
+                Fault::Restart(n) => down[n.index()] = false,
+                Fault::ClockSkew { node, offset_ns } => skewed[node.index()] += offset_ns,
+                _ => {}
+            }
+            most = most.max(down.iter().filter(|&&d| d).count());
+            both |= (0..7).any(|i| down[i] && skewed[i] != 0);
+        }
+        (most, both)
+    }
+
+    #[test]
+    fn several_nodes_go_down_at_once_and_a_node_takes_faults_of_different_sorts() {
+        let generator = FaultGenerator {
+            max_down: 3,
+            ..only(FaultWeights {
+                crash: 1,
+                clock_skew: 1,
+                ..FaultWeights::NONE
+            })
+        };
+        let (most, both) = overlaps(&generator.generate(&nodes(7), &mut SimRng::new(1, "f")));
+        assert_eq!(most, 3);
+        assert!(both, "no node was down with its clock skewed");
+    }
+
+    #[test]
+    fn a_heal_repairs_every_fault_in_force_at_once() {
+        let weights = FaultWeights {
+            crash: 1,
+            clog: 1,
+            partition: 1,
+            ..FaultWeights::NONE
+        };
+        let without = FaultGenerator {
+            max_down: 3,
+            ..only(weights)
+        };
+        let with = FaultGenerator {
+            weights: FaultWeights { heal: 1, ..weights },
+            ..without
+        };
+        // Instants before the end at which three or more repairs fall together.
+        let mass_repairs = |generator: &FaultGenerator| {
+            let schedule = generator.generate(&nodes(7), &mut SimRng::new(9, "faults"));
+            let repairs: Vec<SimTime> = schedule
+                .iter()
+                .filter(|t| matches!(t.fault, Fault::Restart(_) | Fault::Unclog(_) | Fault::Heal))
+                .map(|t| t.at)
+                .filter(|&at| at < generator.end)
+                .collect();
+            repairs.windows(3).filter(|w| w[0] == w[2]).count()
+        };
+        assert_eq!(mass_repairs(&without), 0);
+        assert!(mass_repairs(&with) >= 3, "{}", mass_repairs(&with));
+        let (most, _) = overlaps(&with.generate(&nodes(7), &mut SimRng::new(9, "faults")));
+        assert!(most <= 3);
+    }
+
+    #[test]
+    fn a_swarm_mix_keeps_some_kinds_and_spreads_the_timing() {
+        let base = FaultGenerator::scaled(SimTime::ZERO, SimTime::from_secs(60), ms(100));
+        let mut shifts = std::collections::BTreeSet::new();
+        let (mut short_only, mut long_only) = (0, 0);
+        for seed in 0..300 {
+            let mix = base.swarmed(&mut SimRng::new(seed, "swarm"));
+            assert_ne!(mix.weights, FaultWeights::NONE);
+            assert!(mix.weights.as_array().iter().all(|&w| w <= 4));
+            let ratio = mix.mean_interval.as_nanos() * 8 / base.mean_interval.as_nanos();
+            assert!([1, 2, 4, 8, 16, 32, 64].contains(&ratio), "ratio {ratio}/8");
+            shifts.insert(ratio);
+            assert!(base.outage_min <= mix.outage_min && mix.outage_min <= mix.outage_max);
+            assert!(mix.outage_max <= base.outage_max);
+            short_only += usize::from(mix.outage_max < ms(500));
+            long_only += usize::from(mix.outage_min > ms(1000));
+        }
+        assert_eq!(shifts.len(), 7);
+        assert!(
+            short_only > 15 && long_only > 15,
+            "{short_only} short, {long_only} long"
+        );
+        let only_crashes = FaultGenerator {
+            weights: FaultWeights {
+                crash: 2,
+                ..FaultWeights::NONE
+            },
+            ..base
+        };
+        let mix = only_crashes.swarmed(&mut SimRng::new(1, "swarm"));
+        assert!(mix.weights.crash > 0);
+        assert_eq!(mix.weights.as_array().iter().filter(|&&w| w > 0).count(), 1);
     }
 }

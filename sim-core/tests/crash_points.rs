@@ -15,6 +15,7 @@ fn armed(after: u32) -> Sim<Recorder> {
             node: NodeId(0),
             after,
             kind: None,
+            down_for: None,
         },
     );
     sim.run_to(at_ms(1)).unwrap();
@@ -157,6 +158,7 @@ fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
         node: NodeId(0),
         after: 1,
         kind: Some("even".to_string()),
+        down_for: None,
     };
     sim.schedule(at_ms(1), point);
     sim.run_to(at_ms(1)).unwrap();
@@ -182,4 +184,32 @@ fn a_strike_moves_the_fault_epoch_so_cached_conditions_look_again() {
     assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
     assert!(sim.world().fault_epoch() > before);
     assert!(!sim_core::Property::holds(&mut condition, &sim.world()));
+}
+
+#[test]
+fn a_point_with_a_down_time_restarts_the_node_that_long_after_it_strikes() {
+    let mut sim = recorders(3, SimConfig::new(1));
+    sim.schedule(
+        at_ms(1),
+        Fault::CrashPoint {
+            node: NodeId(0),
+            after: 0,
+            kind: None,
+            down_for: Some(ms(30)),
+        },
+    );
+    // The point waits 50 ms for its moment; the down time counts from the strike.
+    sim.run_to(at_ms(50)).unwrap();
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Up, "armed, not struck");
+    write_send_sync_send(&mut sim);
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
+    sim.run_to(at_ms(79)).unwrap();
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Down, "down for 30 ms");
+    sim.run_to(at_ms(81)).unwrap();
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Up, "back after 30 ms");
+    // Restarted, it is disarmed: its effects happen again.
+    write_send_sync_send(&mut sim);
+    sim.run_for(ms(10)).unwrap();
+    assert_eq!(received(&sim, 2), [2]);
+    assert_eq!(sim.stats().crash_points, 1);
 }

@@ -4,10 +4,13 @@
 //! Each planted model is a scenario with a switchable bug and a twin without it. Every
 //! model runs under three generators, its own `[random_faults]` table replaced:
 //!
-//! - `old`: the generator's defaults as they were before crash points (every fault kind
-//!   the protocol claims but `crash_point`, 5 s between faults, outages of 1–10 s);
-//! - `new`: today's defaults (the same, with crash points, which strike right after a
-//!   node's next effects or next message of a given kind);
+//! - `old`: the generator's defaults as they were before fault models (every fault kind
+//!   the protocol claims but those added since, 5 s between faults, outages of 1–10 s,
+//!   one node down at a time);
+//! - `new`: today's defaults, from the protocol's fault model: timed by its time scale,
+//!   all but a quorum down at once, crash points that strike right after a node's next
+//!   effects or next message of a given kind, cut links, partial one-way cuts, drift and
+//!   mass heals;
 //! - `swarm`: today's defaults with `swarm = true` (each seed draws its own mix);
 //!
 //! and, for the models whose file has a hand-tuned mix, `as written`. For each it prints
@@ -21,6 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use scenarios::{Registry, Scenario, Verdict, run_case};
+use sim_core::{Chance, FaultGenerator, FaultWeights, SimDuration};
 
 /// A planted bug: where its twins live and which implementation runs them.
 struct Model {
@@ -225,9 +229,34 @@ fn generator(registry: &Registry, scenario: &Scenario, mode: &str) -> Result<Sce
     if mode == "old"
         && let Some(random) = &mut parsed.random_faults
     {
-        random.generator.weights.crash_point = 0;
+        random.generator = old_defaults(&random.generator);
     }
     Ok(parsed)
+}
+
+/// The generator as its defaults were before fault models: the kinds of `new` less
+/// those drawn since (crash points, cut links, drift, heals), 5 s between faults,
+/// outages of 1–10 s, clock jumps as large as the longest outage, one node down, and
+/// crashes that lose every unsynced write.
+fn old_defaults(new: &FaultGenerator) -> FaultGenerator {
+    let old = FaultGenerator::new(new.start, new.end);
+    FaultGenerator {
+        mean_interval: SimDuration::from_secs(5),
+        outage_min: SimDuration::from_secs(1),
+        outage_max: SimDuration::from_secs(10),
+        clock_skew_max: SimDuration::from_secs(10),
+        clock_drift_max_ppm: 0,
+        max_down: 1,
+        unsynced_kept: Chance::NEVER,
+        weights: FaultWeights {
+            crash_point: 0,
+            link: 0,
+            clock_drift: 0,
+            heal: 0,
+            ..new.weights
+        },
+        ..old
+    }
 }
 
 fn scenario_text(scenario: &Scenario) -> Result<String, String> {

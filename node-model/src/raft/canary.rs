@@ -62,6 +62,9 @@ pub fn canary_faults() -> FaultGenerator {
         outage_min: SimDuration::from_millis(20),
         outage_max: SimDuration::from_millis(400),
         max_down: 2,
+        clock_skew_max: SimDuration::ZERO,
+        clock_drift_max_ppm: 0,
+        unsynced_kept: sim_core::Chance::NEVER,
         weights: FaultWeights {
             crash: 6,
             pause: 1,

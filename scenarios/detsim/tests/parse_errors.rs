@@ -304,7 +304,7 @@ fn a_cluster_whose_fields_disagree_points_at_its_table() {
 const RAFT: &str = "protocol = \"raft\"\nduration = \"10s\"\n";
 
 /// (the rest of a Raft scenario file, the error's position, what it says)
-const SEMANTIC_MISTAKES: [(&str, &str, &str); 24] = [
+const SEMANTIC_MISTAKES: [(&str, &str, &str); 28] = [
     (
         "start_spread = \"20s\"\n",
         "3, column 16",
@@ -374,6 +374,26 @@ const SEMANTIC_MISTAKES: [(&str, &str, &str); 24] = [
         "[random_faults]\noutage_min = \"8s\"\noutage_max = \"5s\"\n",
         "4, column 14",
         "outage_min (8s) is longer than outage_max (5s)",
+    ),
+    (
+        "[random_faults]\ntime_scale = \"0s\"\n",
+        "4, column 14",
+        "a time scale of 0",
+    ),
+    (
+        "[random_faults]\nclock_drift_max_ppm = 600000\n",
+        "4, column 23",
+        "clock_drift_max_ppm",
+    ),
+    (
+        "[random_faults]\nunsynced_kept = \"150%\"\n",
+        "4, column 17",
+        "\"150%\" is above 100%",
+    ),
+    (
+        "[[faults]]\nat = \"1s\"\ncrash = \"replica-0\"\nfor = \"1s\"\n",
+        "6, column 7",
+        "`for` only applies to `clog`, `clog_link` and `crash_point`",
     ),
     (
         "[random_faults]\nmax_down = 9\n",

@@ -11,9 +11,20 @@ fn a_repro_of_default_random_faults_lists_the_kinds_they_drew_from() {
     let result = run_case(&scenario, "detsim-raft", 3);
     let file = Repro::of(&scenario, &result).to_toml(None);
     assert!(
-        file.contains("kinds = [\"crash\", \"pause\", \"partition\", \"one_way\", \"isolate\", \"clog\", \"clock_skew\", \"crash_point\"]"),
+        file.contains("kinds = [\"crash\", \"pause\", \"partition\", \"one_way\", \"isolate\", \"clog\", \"clock_skew\", \"crash_point\", \"link\", \"clock_drift\", \"heal\"]"),
         "{file}"
     );
+    // Raft's fault model times the generator by its 150 ms election timeout, and a
+    // cluster of 3 may have 1 node down; the file pins both.
+    for pinned in [
+        "mean_interval = \"750ms\"",
+        "outage_min = \"15ms\"",
+        "outage_max = \"15s\"",
+        "max_down = 1",
+        "unsynced_kept = \"0/1\"",
+    ] {
+        assert!(file.contains(pinned), "{pinned} in {file}");
+    }
     let path = std::env::temp_dir().join(format!("repro-pins-{}.toml", std::process::id()));
     std::fs::write(&path, &file).unwrap();
     let replayed = Repro::load(&registry, &path).unwrap();

@@ -451,7 +451,7 @@ fn shard_reports_merge_to_the_report_of_one_run() {
 const SHARDED_SEEDS: [&str; 4] = ["--seeds", "0..40", "--jobs", "2"];
 
 /// A test vector, which the first shard replays and every shard lists.
-const VECTOR: &str = "../vectors/default/raft/faults/canary/buggy-seed21";
+const VECTOR: &str = "../vectors/default/raft/faults/canary/buggy-seed2";
 
 /// Runs the canary and Raft's smoke test in three shards; returns their reports.
 fn shard_reports(dir: &Path) -> Vec<PathBuf> {
@@ -570,12 +570,12 @@ fn a_scenario_whose_file_name_is_not_plain_still_saves_a_repro_that_replays() {
         "run",
         path(&odd),
         "--seed",
-        "21",
+        "2",
         "--save-failures",
         path(&repros),
     ]);
     assert_eq!(code(&output), 1, "{}", text(&output.stderr));
-    let saved = repros.join("my_buggy__v2_-detsim-raft-seed21.toml");
+    let saved = repros.join("my_buggy__v2_-detsim-raft-seed2.toml");
     let replay = run(&["repro", path(&saved)]);
     assert!(
         text(&replay.stdout).contains("reproduced exactly"),
@@ -599,11 +599,11 @@ fn repro_files_are_checked_for_their_kind_and_version() {
         "run",
         "canary/buggy.toml",
         "--seed",
-        "21",
+        "2",
         "--save-failures",
         path(&dir),
     ]);
-    let file = dir.join("buggy-detsim-raft-seed21.toml");
+    let file = dir.join("buggy-detsim-raft-seed2.toml");
     let source = std::fs::read_to_string(&file).unwrap();
     let version = env!("CARGO_PKG_VERSION");
     std::fs::write(&file, source.replace(&format!("\"{version}\""), "\"zzz\"")).unwrap();

@@ -55,7 +55,7 @@ fn check_case_writes_a_repro_that_replays_exactly() {
     let canary = registry
         .load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../canary/buggy.toml"))
         .unwrap();
-    let error = check_case(&canary, "detsim-raft", 21).unwrap_err();
+    let error = check_case(&canary, "detsim-raft", 2).unwrap_err();
     let message = error.to_string();
     let path = message
         .lines()

@@ -14,47 +14,28 @@ use crate::file::{FaultFile, Names, ScenarioFile};
 use crate::model::RandomFaults;
 use crate::protocol::{FaultKind, FaultKinds};
 
-/// The generator weights of `kinds`, each 1 (`weights[i]` for `FaultKind::ALL[i]`).
+/// The generator weights of `kinds`, each its default weight.
 pub(crate) fn weights(kinds: FaultKinds) -> FaultWeights {
-    let mut values = [0_u32; 10];
-    for (index, kind) in FaultKind::ALL.into_iter().enumerate() {
-        values[index] = u32::from(kinds.contains(kind));
+    let mut defaults = FaultWeights::default();
+    let mut weights = FaultWeights::NONE;
+    for kind in kinds.iter() {
+        *kind.weight(&mut weights) = *kind.weight(&mut defaults);
     }
-    weights_of(values)
-}
-
-fn weights_of(values: [u32; 10]) -> FaultWeights {
-    let [
-        crash,
-        reset_data,
-        pause,
-        partition,
-        one_way,
-        isolate,
-        clog,
-        clock_skew,
-        disk,
-        crash_point,
-    ] = values;
-    FaultWeights {
-        crash,
-        reset_data,
-        pause,
-        partition,
-        one_way,
-        isolate,
-        clog,
-        clock_skew,
-        disk,
-        crash_point,
-    }
+    weights
 }
 
 /// The kind of test a fault timeline and generator make, for test vectors: `smoke` (no
 /// faults), `disk` (disk faults or wipes) or `faults`.
 pub(crate) fn runner(faults: &FaultSchedule, random: Option<&RandomFaults>) -> &'static str {
-    let disk_fault =
-        |fault: &Fault| matches!(fault, Fault::ResetData(_) | Fault::DiskFaults { .. });
+    let disk_fault = |fault: &Fault| match fault {
+        Fault::ResetData(_) => true,
+        Fault::DiskFaults { faults, .. } => {
+            !(faults.lost_write.is_never()
+                && faults.corrupt_write.is_never()
+                && faults.read_error.is_never())
+        }
+        _ => false,
+    };
     let random_disk =
         random.is_some_and(|r| r.draws(FaultKind::Disk) || r.draws(FaultKind::ResetData));
     if random_disk || faults.iter().any(|timed| disk_fault(&timed.fault)) {
@@ -77,10 +58,20 @@ fn action_kind(action: &str) -> Option<FaultKind> {
         "one_way" => FaultKind::OneWay,
         "isolate" => FaultKind::Isolate,
         "clog" | "clog_link" | "swizzle" => FaultKind::Clog,
-        "clock_skew" | "clock_drift" => FaultKind::ClockSkew,
+        "clock_skew" => FaultKind::ClockSkew,
+        "clock_drift" => FaultKind::ClockDrift,
         "disk_faults" => FaultKind::Disk,
         "crash_point" => FaultKind::CrashPoint,
         _ => return None,
+    })
+}
+
+/// Does a `disk_faults` entry make the disk lose, damage or fail anything? One that only
+/// sets `unsynced_kept` (or turns faults off) does not: a protocol need not claim
+/// `disk` to take it.
+fn damages_disk(fault: &FaultFile) -> bool {
+    fault.disk_faults.as_ref().is_some_and(|disk| {
+        disk.lost_write.is_some() || disk.corrupt_write.is_some() || disk.read_error.is_some()
     })
 }
 
@@ -164,9 +155,10 @@ impl Validator<'_> {
                     .with_help(format!("add one of: {}", ACTIONS.join(", "))));
             }
             [action] => {
-                let supported = self.protocol.fault_kinds();
+                let supported = self.fault_model.kinds;
                 if let Some(kind) = action_kind(action)
                     && !supported.contains(kind)
+                    && (kind != FaultKind::Disk || damages_disk(fault))
                 {
                     return Err(self
                         .source
@@ -198,10 +190,12 @@ impl Validator<'_> {
         if let Some(text) = &fault.lasting
             && fault.clog.is_none()
             && fault.clog_link.is_none()
+            && fault.crash_point.is_none()
         {
-            return Err(self
-                .source
-                .error(text.span(), "`for` only applies to `clog` and `clog_link`"));
+            return Err(self.source.error(
+                text.span(),
+                "`for` only applies to `clog`, `clog_link` and `crash_point`",
+            ));
         }
         if let Some(faults) = self.crash_points(fault, names)? {
             return Ok(now(faults));
@@ -255,6 +249,10 @@ impl Validator<'_> {
             Some(kind) => Some(self.message_kind(kind)?),
             None => None,
         };
+        let down_for = match &fault.lasting {
+            Some(text) => Some(self.source.duration(text)?),
+            None => None,
+        };
         let nodes = self.nodes(names, list)?;
         Ok(Some(
             nodes
@@ -263,6 +261,7 @@ impl Validator<'_> {
                     node,
                     after,
                     kind: kind.clone(),
+                    down_for,
                 })
                 .collect(),
         ))
@@ -327,7 +326,7 @@ impl Validator<'_> {
                 .with_help(format!(
                     "give some kind a weight, or list kinds; {} survives: {}",
                     self.protocol.name(),
-                    self.protocol.fault_kinds().names()
+                    self.fault_model.kinds.names()
                 )));
         }
         Ok(())
@@ -492,12 +491,13 @@ impl Validator<'_> {
         file: &ScenarioFile,
         names: &[String],
         duration: SimDuration,
+        quorum: u32,
     ) -> Result<Option<RandomFaults>, InputError> {
         let Some(table) = &file.random_faults else {
             return Ok(None);
         };
         let end_of_phase = SimTime::ZERO + duration;
-        let mut generator = FaultGenerator::new(SimTime::ZERO, end_of_phase);
+        let mut generator = self.modelled_generator(table, end_of_phase, names.len(), quorum)?;
         let time = |text: &Option<crate::file::Text>, default: SimTime| {
             text.as_ref().map_or(Ok(default), |t| self.source.time(t))
         };
@@ -520,6 +520,7 @@ impl Validator<'_> {
             (&table.mean_interval, &mut generator.mean_interval),
             (&table.outage_min, &mut generator.outage_min),
             (&table.outage_max, &mut generator.outage_max),
+            (&table.clock_skew_max, &mut generator.clock_skew_max),
         ] {
             if let Some(text) = text {
                 *slot = self.source.duration(text)?;
@@ -527,6 +528,14 @@ impl Validator<'_> {
         }
         if let Some(max) = &table.max_down {
             generator.max_down = self.source.range(max, 0..=100, "max_down")?;
+        }
+        if let Some(ppm) = &table.clock_drift_max_ppm {
+            let bound = sim_core::clock::DRIFT_PPM_MAX as u32;
+            generator.clock_drift_max_ppm =
+                self.source.range(ppm, 0..=bound, "clock_drift_max_ppm")?;
+        }
+        if let Some(text) = &table.unsynced_kept {
+            generator.unsynced_kept = self.source.chance(text)?;
         }
         generator.weights = match (&table.kinds, &table.weights) {
             (Some(_), Some(weights)) => {
@@ -545,6 +554,48 @@ impl Validator<'_> {
             generator,
             swarm: table.swarm.unwrap_or(true),
         }))
+    }
+
+    /// The generator the protocol's fault model asks for, timed by the file's
+    /// `time_scale` if it gives one.
+    fn modelled_generator(
+        &self,
+        table: &crate::file::RandomFaultsFile,
+        end_of_phase: SimTime,
+        nodes: usize,
+        quorum: u32,
+    ) -> Result<FaultGenerator, InputError> {
+        let model = &self.fault_model;
+        let time_scale =
+            match &table.time_scale {
+                Some(text) => {
+                    let scale = self.source.duration(text)?;
+                    if scale == SimDuration::ZERO {
+                        return Err(self
+                        .source
+                        .error(text.span(), "a time scale of 0 would draw faults without end")
+                        .with_help(
+                            "write the protocol's shortest timeout, e.g. time_scale = \"150ms\"",
+                        ));
+                    }
+                    scale
+                }
+                None => model.time_scale,
+            };
+        let mut generator = FaultGenerator::scaled(SimTime::ZERO, end_of_phase, time_scale);
+        let nodes = u32::try_from(nodes).unwrap_or(u32::MAX);
+        generator.max_down = model
+            .max_down
+            .unwrap_or(nodes.saturating_sub(quorum))
+            .clamp(1, nodes.max(1));
+        if let Some(skew) = model.clock_skew_max {
+            generator.clock_skew_max = skew;
+        }
+        generator.clock_drift_max_ppm = model.clock_drift_max_ppm;
+        if model.unsynced_kept {
+            generator.unsynced_kept = sim_core::Chance::percent(50);
+        }
+        Ok(generator)
     }
 
     /// The checks that span fields of `[random_faults]`, each at the field to change.
@@ -620,20 +671,17 @@ impl Validator<'_> {
         &self,
         weights: &Spanned<std::collections::BTreeMap<String, u32>>,
     ) -> Result<FaultWeights, InputError> {
-        let supported = self.protocol.fault_kinds();
-        let mut values = [0_u32; 10];
+        let supported = self.fault_model.kinds;
+        let mut values = FaultWeights::NONE;
         for (name, &weight) in weights.get_ref() {
             let kind = self.kind(name, weights.span(), supported)?;
-            values[FaultKind::ALL
-                .iter()
-                .position(|k| *k == kind)
-                .expect("a kind")] = weight;
+            *kind.weight(&mut values) = weight;
         }
-        Ok(weights_of(values))
+        Ok(values)
     }
 
     fn kinds(&self, kinds: Option<&Vec<crate::file::Text>>) -> Result<FaultWeights, InputError> {
-        let supported = self.protocol.fault_kinds();
+        let supported = self.fault_model.kinds;
         let Some(list) = kinds else {
             return Ok(weights(supported));
         };

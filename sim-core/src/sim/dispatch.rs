@@ -227,10 +227,15 @@ impl<N: Node> Sim<N> {
                 self.slots[node.index()].env.disk.disarm_crash_point();
                 self.restart(node);
             }
-            Fault::CrashPoint { node, after, kind } => {
+            Fault::CrashPoint {
+                node,
+                after,
+                kind,
+                down_for,
+            } => {
                 let slot = &mut self.slots[node.index()];
                 if slot.status != NodeStatus::Down {
-                    slot.env.disk.arm_crash_point(after, kind);
+                    slot.env.disk.arm_crash_point(after, kind, down_for);
                 }
             }
             Fault::ResetData(node) => {
@@ -301,7 +306,12 @@ impl<N: Node> Sim<N> {
     #[cold]
     #[inline(never)]
     pub(super) fn strike(&mut self, node: NodeId) {
-        if self.slots[node.index()].env.disk.crash_point_struck() {
+        let disk = &self.slots[node.index()].env.disk;
+        if disk.crash_point_struck() {
+            if let Some(down_for) = disk.crash_point_down_for() {
+                let back = self.core.now.saturating_add(down_for);
+                self.schedule(back, Fault::Restart(node));
+            }
             self.stats.crash_points += 1;
             // Who is up changed outside a fault's step: checks that cache by the
             // fault epoch must look again.

@@ -3,7 +3,9 @@
 use std::fmt;
 
 use node_model::chain::{Adversary, ChainConfig, NodeOverrides};
-use scenarios::{FaultKinds, InputError, Protocol, Smaller, Source, Spanned, Tables, built};
+use scenarios::{
+    FaultKinds, FaultModel, InputError, Protocol, Smaller, Source, Spanned, Tables, built,
+};
 use sim_core::{NodeId, SimDuration};
 
 use super::tables::{ChainCluster, ChainFinal, ChainSometimes, ChainWorkload};
@@ -137,6 +139,16 @@ impl Protocol for Chain {
 
     fn fault_kinds(&self) -> FaultKinds {
         FaultKinds::ALL
+    }
+
+    /// Every kind, on the time scale of a block; its stores recover from any subset of
+    /// unsynced writes.
+    fn fault_model(&self, plan: &ChainPlan) -> FaultModel {
+        FaultModel {
+            time_scale: plan.config.genesis.block_time,
+            unsynced_kept: true,
+            ..FaultModel::new(self.fault_kinds())
+        }
     }
 
     fn message_kinds(&self, _: &ChainPlan) -> Vec<&'static str> {

@@ -3,7 +3,8 @@
 use node_model::raft::RaftConfig;
 use node_model::raft::canary::VoteSync;
 use scenarios::{
-    FaultKind, FaultKinds, InputError, NoTable, Protocol, Smaller, Source, Spanned, Tables, built,
+    FaultKind, FaultKinds, FaultModel, InputError, NoTable, Protocol, Smaller, Source, Spanned,
+    Tables, built,
 };
 use sim_core::SimDuration;
 
@@ -97,6 +98,16 @@ impl Protocol for Raft {
         FaultKinds::ALL
             .without(FaultKind::Disk)
             .without(FaultKind::ResetData)
+    }
+
+    /// On the time scale of the shortest election timeout. Not `unsynced_kept`: its log
+    /// keeps an entry per key, and a crash that kept a later entry but lost an earlier
+    /// one leaves a log the replica refuses to load (it halts rather than guess).
+    fn fault_model(&self, plan: &RaftPlan) -> FaultModel {
+        FaultModel {
+            time_scale: plan.config.election_timeout_min,
+            ..FaultModel::new(self.fault_kinds())
+        }
     }
 
     fn message_kinds(&self, _: &RaftPlan) -> Vec<&'static str> {

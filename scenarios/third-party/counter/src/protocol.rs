@@ -2,8 +2,8 @@
 //! and how to run a plan. This file is everything detsim needs to know about it.
 
 use scenarios::{
-    Case, Facts, FaultKind, FaultKinds, FinalCheck, HealPhase, Implementation, InputError,
-    Liveness, NoTable, Protocol, Smaller, Spanned, Tables, Text, WhileConnected, built,
+    Case, Facts, FaultKind, FaultKinds, FaultModel, FinalCheck, HealPhase, Implementation,
+    InputError, Liveness, NoTable, Protocol, Smaller, Spanned, Tables, Text, WhileConnected, built,
 };
 use serde::{Deserialize, Serialize};
 use sim_core::{ConnectedGroup, NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime, World};
@@ -116,6 +116,15 @@ impl Protocol for Counter {
         FaultKinds::ALL
             .without(FaultKind::Disk)
             .without(FaultKind::ResetData)
+    }
+
+    /// On the time scale of a gossip round.
+    fn fault_model(&self, plan: &Plan) -> FaultModel {
+        FaultModel {
+            time_scale: plan.settings.gossip_interval,
+            unsynced_kept: true,
+            ..FaultModel::new(self.fault_kinds())
+        }
     }
 
     fn plan(&self, tables: Tables<'_, Self>) -> Result<Plan, InputError> {

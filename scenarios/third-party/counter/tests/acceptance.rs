@@ -327,10 +327,6 @@ fn the_check_while_a_quorum_is_connected_points_at_the_crash_that_silenced_a_nod
         failure.summary()
     );
     assert_eq!(violation.check, counter::protocol::SPREADS_WHILE_CONNECTED);
-    assert!(
-        violation.time < sim_core::SimTime::from_secs(20),
-        "during the fault phase, not at the heal deadline: {violation}"
-    );
 
     // Without the check, the heal phase notices the same seed only at its deadline.
     let mut healed_only = stalls.clone();
@@ -338,7 +334,11 @@ fn the_check_while_a_quorum_is_connected_points_at_the_crash_that_silenced_a_nod
     let late = run_case(&healed_only, "counter", seed);
     let late = late.violation.expect("the heal phase fails it too");
     assert_eq!(late.kind, sim_core::CheckKind::Eventually);
-    assert!(late.time > violation.time);
+    assert!(
+        late.time.duration_since(violation.time) >= sim_core::SimDuration::from_secs(1),
+        "the windowed check fails it within a second, not at the heal deadline: \
+         {violation} against {late}"
+    );
 
     // The correct node passes the same check on every seed.
     let fixed = scenario("fixed.toml");
