@@ -24,6 +24,10 @@ impl Node for Bounce {
     type Timer = ();
     type Observation = ();
 
+    fn message_digest(message: &u64) -> u64 {
+        sim_core::digest(message)
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         if ctx.id() == NodeId(0) {
             ctx.send(NodeId(1), 0);
@@ -44,6 +48,10 @@ impl Node for Tick {
     type Message = ();
     type Timer = ();
     type Observation = ();
+
+    fn message_digest(message: &()) -> u64 {
+        sim_core::digest(message)
+    }
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         ctx.set_timer(SimDuration::from_millis(self.0), ());

@@ -82,6 +82,10 @@ impl Node for Pinger {
     type Timer = ();
     type Observation = ();
 
+    fn message_digest(message: &u64) -> u64 {
+        sim_core::digest(message)
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         if ctx.id() == NodeId(0) {
             ctx.send(NodeId(1), 0);
@@ -144,6 +148,10 @@ impl Node for Gossiper {
     type Timer = ();
     type Observation = ();
 
+    fn message_digest(message: &u64) -> u64 {
+        sim_core::digest(message)
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         self.send_one(ctx);
     }
@@ -189,6 +197,10 @@ impl Node for Ticker {
     type Message = ();
     type Timer = ();
     type Observation = ();
+
+    fn message_digest(message: &()) -> u64 {
+        sim_core::digest(message)
+    }
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         ctx.set_timer(TICK, ());
@@ -237,6 +249,10 @@ impl Node for Spreader {
     type Message = u64;
     type Timer = ();
     type Observation = ();
+
+    fn message_digest(message: &u64) -> u64 {
+        sim_core::digest(message)
+    }
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         ctx.set_timer(ROUND, ());

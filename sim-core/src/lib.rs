@@ -124,5 +124,5 @@ pub use crate::sim::{Sim, SimConfig, StepInfo};
 pub use crate::time::{SimDuration, SimTime};
 pub use crate::timer::TimerId;
 pub use crate::topology::{Partition, Topology, TopologySpec};
-pub use crate::trace::{StepKind, Trace, TraceRecord};
+pub use crate::trace::{StepKind, Trace, TraceRecord, debug_digest, digest};
 pub use crate::world::{InFlight, World};

@@ -70,9 +70,11 @@ pub type Context<'a, N> =
 /// }
 /// ```
 pub trait Node: 'static {
-    /// What nodes send each other. `Hash` feeds the trace hash; `Clone` allows the
-    /// network to duplicate a message; `Debug` appears in traces and reports.
-    type Message: Clone + fmt::Debug + Hash + 'static;
+    /// What nodes send each other. `Clone` allows the network to duplicate a message;
+    /// `Debug` appears in traces and reports; [`Node::message_digest`] feeds the trace
+    /// hash. No `Hash` is needed, so generated types (protobuf messages) can be sent
+    /// as they are.
+    type Message: Clone + fmt::Debug + 'static;
     /// The payload of a timer, handed back when it fires.
     type Timer: fmt::Debug + 'static;
     /// What the node reports to the checkers through [`NodeContext::observe`].
@@ -104,6 +106,34 @@ pub trait Node: 'static {
         let _ = (ctx, peer, up);
     }
 
+    /// A digest of `message` for the trace hash: two runs that deliver the same
+    /// messages in the same order hash alike. By default the digest of its `Debug`
+    /// text, written straight into the hasher (no allocation), which every message
+    /// has. Faster for a message that is `Hash`: `sim_core::digest(message)`; for one
+    /// with a canonical encoding (protobuf), the digest of its bytes. Whatever it is,
+    /// it must depend on the message alone.
+    ///
+    /// ```
+    /// use sim_core::{Context, Node, NodeId};
+    ///
+    /// struct Ping;
+    ///
+    /// impl Node for Ping {
+    ///     type Message = u64;
+    ///     type Timer = ();
+    ///     type Observation = ();
+    ///
+    ///     fn message_digest(message: &u64) -> u64 {
+    ///         sim_core::digest(message)
+    ///     }
+    ///
+    ///     fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, _: u64) {}
+    /// }
+    /// ```
+    fn message_digest(message: &Self::Message) -> u64 {
+        crate::trace::debug_digest(message)
+    }
+
     /// A short name for the kind of `message` (`"RequestVote"`, `"Block"`): what faults
     /// that strike after a given kind of message match on ([`crate::Fault::CrashPoint`]),
     /// and what traces and reports call it. `"message"` unless the node says.
@@ -120,6 +150,10 @@ impl<X: Node + ?Sized> Node for Box<X> {
     type Message = X::Message;
     type Timer = X::Timer;
     type Observation = X::Observation;
+
+    fn message_digest(message: &X::Message) -> u64 {
+        X::message_digest(message)
+    }
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         (**self).on_start(ctx);

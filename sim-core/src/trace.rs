@@ -87,6 +87,21 @@ pub fn digest<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
     hasher.finish()
 }
 
+/// The digest of a value's `Debug` text under [`StableHasher`], written into the
+/// hasher as it is formatted: what [`crate::Node::message_digest`] uses by default.
+pub fn debug_digest<T: std::fmt::Debug + ?Sized>(value: &T) -> u64 {
+    struct Sink(StableHasher);
+    impl std::fmt::Write for Sink {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            std::hash::Hasher::write(&mut self.0, text.as_bytes());
+            Ok(())
+        }
+    }
+    let mut sink = Sink(StableHasher::default());
+    std::fmt::write(&mut sink, format_args!("{value:?}")).expect("Debug into a hasher");
+    std::hash::Hasher::finish(&sink.0)
+}
+
 /// What kind of step happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StepKind {

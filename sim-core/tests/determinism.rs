@@ -266,3 +266,67 @@ fn a_config_with_a_tape_builds_the_same_run_twice() {
     seeded.run_for(SimDuration::from_secs(2)).unwrap();
     assert_ne!(hash, seeded.trace_hash(), "the tape decided something");
 }
+
+/// A message type without `Hash`, as generated protobuf types are: an `f64` field and a
+/// byte payload.
+#[derive(Clone, Debug)]
+struct Unhashable {
+    weight: f64,
+    payload: Vec<u8>,
+}
+
+/// Sends its peer one `Unhashable` whose weight is `self.0`.
+struct Sender(f64);
+
+impl Node for Sender {
+    type Message = Unhashable;
+    type Timer = ();
+    type Observation = ();
+
+    fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
+        let peer = NodeId(1 - ctx.id().0);
+        let weight = self.0;
+        ctx.send(
+            peer,
+            Unhashable {
+                weight,
+                payload: vec![1, 2, 3],
+            },
+        );
+    }
+
+    fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, message: Unhashable) {
+        self.0 += message.weight + message.payload.len() as f64;
+    }
+}
+
+fn unhashable_run(weight: f64) -> u64 {
+    let mut sim = Sim::new(SimConfig::new(3));
+    sim.add_node(move |_| Sender(weight));
+    sim.add_node(move |_| Sender(weight));
+    sim.run_for(SimDuration::from_secs(1)).unwrap();
+    sim.trace_hash()
+}
+
+#[test]
+fn messages_without_hash_are_hashed_by_their_debug_text() {
+    assert_eq!(unhashable_run(0.5), unhashable_run(0.5));
+    assert_ne!(
+        unhashable_run(0.5),
+        unhashable_run(0.25),
+        "the message feeds the hash"
+    );
+    let message = |payload: Vec<u8>| Unhashable {
+        weight: 0.5,
+        payload,
+    };
+    assert_eq!(
+        Sender::message_digest(&message(vec![1])),
+        sim_core::debug_digest(&message(vec![1])),
+        "the default digest is the Debug digest"
+    );
+    assert_ne!(
+        Sender::message_digest(&message(vec![1])),
+        Sender::message_digest(&message(vec![2]))
+    );
+}

@@ -287,6 +287,10 @@ impl Node for ChainNode {
     type Timer = ChainTimer;
     type Observation = ChainEvent;
 
+    fn message_digest(message: &ChainMessage) -> u64 {
+        sim_core::digest(message)
+    }
+
     fn message_kind(message: &ChainMessage) -> &'static str {
         message.kind()
     }

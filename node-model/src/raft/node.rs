@@ -232,6 +232,10 @@ impl Node for RaftNode {
     type Timer = RaftTimer;
     type Observation = RaftEvent;
 
+    fn message_digest(message: &RaftMessage) -> u64 {
+        sim_core::digest(message)
+    }
+
     fn message_kind(message: &RaftMessage) -> &'static str {
         message.kind()
     }

@@ -269,6 +269,10 @@ impl Node for RaftRsNode {
     type Timer = RaftRsTimer;
     type Observation = RaftEvent;
 
+    fn message_digest(message: &RaftRsMessage) -> u64 {
+        sim_core::digest(message)
+    }
+
     fn message_kind(message: &RaftRsMessage) -> &'static str {
         message.kind()
     }

@@ -8,7 +8,7 @@ use crate::rng::fnv1a;
 use crate::sim::Sim;
 use crate::timer::TimerSlots;
 use crate::topology::EdgeChange;
-use crate::trace::{StepKind, digest};
+use crate::trace::StepKind;
 
 /// What to do with an event addressed to a node, given the node's status.
 enum Gate {
@@ -84,7 +84,7 @@ impl<N: Node> Sim<N> {
             StepKind::Deliver,
             (Some(target), Some(source)),
             Some(delivery.sent_at),
-            digest(&message),
+            N::message_digest(&message),
             || format!("{message:?}"),
         );
         self.with_node(target, |node, ctx| node.on_message(ctx, source, message));
