@@ -153,6 +153,22 @@ fn main() {
         "{error}"
     );
 
+    // Pingers define no progress to judge while a quorum is connected: a scenario that
+    // asks for it is told so in the report, not left to guess from an absence.
+    let asks = "protocol = \"ping\"\nduration = \"2s\"\n[checks.while_connected]\n";
+    let asked = run_case(&registry.parse(asks, None).unwrap(), "pingers", 1);
+    let skipped = asked
+        .sub_results
+        .iter()
+        .find(|s| s.kind == "whenever")
+        .unwrap();
+    assert!(
+        skipped
+            .detail
+            .starts_with("not run: pingers defines no progress"),
+        "{skipped:?}"
+    );
+
     // A mistake in the protocol's own table is located like any other.
     let typo = "protocol = \"ping\"\nduration = \"1s\"\n[cluster]\nnode = 4\n";
     let error = registry.parse(typo, None).unwrap_err().to_string();

@@ -32,7 +32,7 @@ pub(crate) fn drive<P: Protocol, I: Implementation<P>>(
     let (mut sim, mut state) = prepare(implementation, case, options);
     run_phases(implementation, case, &mut sim, &mut state);
     let world = sim.world();
-    let extra = implementation
+    let mut extra: Vec<(SubResult, bool)> = implementation
         .finals(case, &world, &state)
         .into_iter()
         .map(|check| {
@@ -41,8 +41,27 @@ pub(crate) fn drive<P: Protocol, I: Implementation<P>>(
         })
         .collect();
     let facts = implementation.facts(case, &world, &state);
+    let outcome = sim.outcome();
+    let windowed = outcome
+        .coverage
+        .iter()
+        .any(|c| c.kind == sim_core::CheckKind::Whenever);
+    if case.scenario.while_connected.is_some() && !windowed {
+        // Asked for, but the implementation defines no progress to judge: say so in
+        // the report rather than by an absence.
+        let skipped = SubResult {
+            check: "while connected".to_string(),
+            kind: "whenever".to_string(),
+            passed: true,
+            detail: format!(
+                "not run: {} defines no progress for it (Implementation::while_connected)",
+                implementation.name()
+            ),
+        };
+        extra.push((skipped, true));
+    }
     Driven {
-        outcome: sim.outcome(),
+        outcome,
         extra,
         trace: options.record_trace.then(|| sim.take_trace()),
         facts,
