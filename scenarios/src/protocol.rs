@@ -81,8 +81,8 @@ pub trait Protocol: Send + Sync + Sized + 'static {
 
     /// What it claims to survive and on what time scale it runs, for `plan`: what the
     /// random fault generator draws unless the scenario says otherwise. By default its
-    /// [`Protocol::fault_kinds`] on a time scale of a second, all but a quorum of nodes
-    /// out at once ([`FaultModel::new`]). Say at least the time scale: a generator
+    /// [`Protocol::fault_kinds`] on a time scale of a second, with enough nodes out at once
+    /// to take a quorum away ([`FaultModel::new`]). Say at least the time scale: a generator
     /// timed in seconds never lands a fault inside a 150 ms election.
     fn fault_model(&self, plan: &Self::Plan) -> FaultModel {
         let _ = plan;
@@ -420,7 +420,7 @@ impl FinalCheck {
 ///     clock_skew_max: Some(SimDuration::from_millis(50)),
 ///     ..FaultModel::new(FaultKinds::CRASH_RECOVERY)
 /// };
-/// assert_eq!(model.max_down, None); // all but a quorum
+/// assert_eq!(model.max_down, None); // enough to take a quorum away
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FaultModel {
@@ -430,8 +430,10 @@ pub struct FaultModel {
     /// The generator draws faults about five of these apart, each lasting from a tenth of
     /// it to a hundred times it ([`sim_core::FaultGenerator::scaled`]).
     pub time_scale: SimDuration,
-    /// How many nodes may be crashed, paused or isolated at once; `None` for all but a
-    /// quorum ([`Protocol::quorum`]), and at least one.
+    /// How many nodes may be crashed, paused or isolated at once; `None` for one more
+    /// than it tolerates (the nodes less a [`Protocol::quorum`], plus one): enough to
+    /// take a quorum away, which safety must survive, while liveness is judged only
+    /// with a quorum connected or after healing.
     pub max_down: Option<u32>,
     /// The largest clock jump it survives; `None` for ten time scales.
     pub clock_skew_max: Option<SimDuration>,
@@ -446,8 +448,8 @@ pub struct FaultModel {
 }
 
 impl FaultModel {
-    /// A crash-recovery protocol surviving `kinds` on a time scale of a second: all but
-    /// a quorum out at once, clocks within ten seconds, drift up to 10%, and crashes
+    /// A crash-recovery protocol surviving `kinds` on a time scale of a second: enough
+    /// nodes out at once to take a quorum away, clocks within ten seconds, drift up to 10%, and crashes
     /// that lose every unsynced write.
     pub fn new(kinds: FaultKinds) -> FaultModel {
         FaultModel {

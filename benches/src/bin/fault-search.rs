@@ -8,7 +8,7 @@
 //!   the protocol claims but those added since, 5 s between faults, outages of 1–10 s,
 //!   one node down at a time);
 //! - `new`: today's defaults, from the protocol's fault model: timed by its time scale,
-//!   all but a quorum down at once, crash points that strike right after a node's next
+//!   enough nodes down at once to take a quorum away, crash points that strike right after a node's next
 //!   effects or next message of a given kind, cut links, partial one-way cuts, drift and
 //!   mass heals;
 //! - `swarm`: today's defaults with `swarm = true` (each seed draws its own mix);

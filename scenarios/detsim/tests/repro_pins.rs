@@ -15,12 +15,12 @@ fn a_repro_of_default_random_faults_lists_the_kinds_they_drew_from() {
         "{file}"
     );
     // Raft's fault model times the generator by its 150 ms election timeout, and a
-    // cluster of 3 may have 1 node down; the file pins both.
+    // cluster of 3 may have 2 nodes down (a quorum taken away); the file pins both.
     for pinned in [
         "mean_interval = \"750ms\"",
         "outage_min = \"15ms\"",
         "outage_max = \"15s\"",
-        "max_down = 1",
+        "max_down = 2",
         "unsynced_kept = \"0/1\"",
     ] {
         assert!(file.contains(pinned), "{pinned} in {file}");

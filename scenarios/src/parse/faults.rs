@@ -584,9 +584,12 @@ impl Validator<'_> {
             };
         let mut generator = FaultGenerator::scaled(SimTime::ZERO, end_of_phase, time_scale);
         let nodes = u32::try_from(nodes).unwrap_or(u32::MAX);
+        // One more than it tolerates: enough to take a quorum away, which its safety
+        // must survive (liveness is judged only while a quorum is connected, or after
+        // healing).
         generator.max_down = model
             .max_down
-            .unwrap_or(nodes.saturating_sub(quorum))
+            .unwrap_or((nodes + 1).saturating_sub(quorum))
             .clamp(1, nodes.max(1));
         if let Some(skew) = model.clock_skew_max {
             generator.clock_skew_max = skew;
