@@ -976,4 +976,48 @@ mod tests {
         assert!(mix.weights.crash > 0);
         assert_eq!(mix.weights.as_array().iter().filter(|&&w| w > 0).count(), 1);
     }
+
+    #[test]
+    fn crash_points_keep_their_node_down_for_an_outage_and_crashes_may_keep_unsynced_writes() {
+        let generator = FaultGenerator {
+            unsynced_kept: Chance::percent(50),
+            ..only(FaultWeights {
+                crash: 1,
+                crash_point: 1,
+                ..FaultWeights::NONE
+            })
+        };
+        let schedule = generator.generate(&nodes(3), &mut SimRng::new(4, "faults"));
+        let (mut points, mut kept) = (0, 0);
+        for (index, timed) in schedule.faults.iter().enumerate() {
+            match &timed.fault {
+                Fault::CrashPoint { down_for, .. } => {
+                    let down = down_for.expect("a drawn crash point brings its node back");
+                    assert!(generator.outage_min <= down && down <= generator.outage_max);
+                    points += 1;
+                }
+                Fault::DiskFaults { node, faults } if faults.unsynced_kept.is_never() => {
+                    // Off again only when its node comes back.
+                    let back = schedule.faults[..index]
+                        .iter()
+                        .rev()
+                        .find(|t| t.at == timed.at && t.fault == Fault::Restart(*node));
+                    assert!(back.is_some() || timed.at == generator.end, "{timed:?}");
+                }
+                Fault::DiskFaults { node, faults } => {
+                    assert_eq!(faults.unsynced_kept, Chance::percent(50));
+                    assert!(faults.lost_write.is_never() && faults.corrupt_write.is_never());
+                    // On right before the crash it serves.
+                    let next = &schedule.faults[index + 1];
+                    assert_eq!(next.at, timed.at);
+                    assert!(
+                        matches!(next.fault, Fault::Crash(n) | Fault::CrashPoint { node: n, .. } if n == *node)
+                    );
+                    kept += 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(points > 5 && kept > 5, "{points} crash points, {kept} kept");
+    }
 }

@@ -236,7 +236,7 @@ fn generator(registry: &Registry, scenario: &Scenario, mode: &str) -> Result<Sce
 
 /// The generator as its defaults were before fault models: the kinds of `new` less
 /// those drawn since (crash points, cut links, drift, heals), 5 s between faults,
-/// outages of 1–10 s, clock jumps as large as the longest outage, one node down, and
+/// outages of 1–10 s (drawn log-uniformly, as today's are; they used to be uniform), clock jumps as large as the longest outage, one node down, and
 /// crashes that lose every unsynced write.
 fn old_defaults(new: &FaultGenerator) -> FaultGenerator {
     let old = FaultGenerator::new(new.start, new.end);
