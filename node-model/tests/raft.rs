@@ -437,3 +437,50 @@ fn with_pre_vote_a_replica_that_hears_no_answer_cannot_depose_the_leader() {
         }
     }
 }
+
+#[test]
+fn a_crash_point_on_the_voted_event_kills_the_voter_before_its_vote_is_durable_or_sent() {
+    let (mut sim, _) = checked_cluster(1, 3);
+    let leader = await_leader(&mut sim, SimDuration::from_secs(5));
+    let voter = raft::replicas(&sim)
+        .into_iter()
+        .find(|&n| n != leader)
+        .unwrap();
+    let term = sim.node(voter).unwrap().term();
+    let now = sim.now();
+    sim.schedule(
+        now,
+        sim_core::Fault::CrashPoint {
+            node: voter,
+            after: 0,
+            on: Some(sim_core::Moment::Emits(raft::EVENT_VOTED.to_string())),
+            down_for: None,
+        },
+    );
+    sim.run_for(ms(1)).unwrap();
+    // A candidate far ahead asks for the voter's vote: it grants it, emits `voted`, and
+    // dies there, before the sync and the reply that come after the event.
+    sim.call(leader, |_, ctx| {
+        ctx.send(
+            voter,
+            raft::RaftMessage::RequestVote {
+                term: term + 10,
+                last_log_index: 1_000,
+                last_log_term: term + 9,
+            },
+        );
+    })
+    .unwrap();
+    sim.run_for(ms(100)).unwrap();
+    assert_eq!(sim.status(voter), sim_core::NodeStatus::Down);
+    assert_eq!(sim.stats().crash_points, 1);
+    let now = sim.now();
+    sim.schedule(now, sim_core::Fault::Restart(voter));
+    sim.run_for(ms(1)).unwrap();
+    let restarted = sim.node(voter).unwrap();
+    assert_eq!(
+        restarted.term(),
+        term,
+        "neither the vote nor its term reached the disk"
+    );
+}

@@ -339,6 +339,13 @@ pub struct FaultFile {
     /// With `crash_point`: count only messages of this kind sent (`"Vote"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<Text>,
+    /// With `crash_point`: count only messages of this kind handled
+    /// (`"RequestVote"`); the handler runs to its end, then the node crashes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handles: Option<Text>,
+    /// With `crash_point`: count only this protocol event emitted (`"voted"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emits: Option<Text>,
 }
 
 /// The random fault generator. With `swarm = true` (the default) each seed also draws
@@ -364,6 +371,10 @@ pub struct RandomFaultsFile {
     /// `outage_min`, `outage_max` and `clock_skew_max` (default: the protocol's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_scale: Option<Text>,
+    /// `"varied"` (the default: episodes of bursts and calm around `mean_interval`) or
+    /// `"steady"` (one pace for the whole run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tempo: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_skew_max: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]

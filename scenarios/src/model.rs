@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use sim_core::{
-    FaultGenerator, FaultSchedule, NetworkConfig, NodeId, SimDuration, SimRng, SimTime, TieBreak,
-    Window,
+    FaultGenerator, FaultSchedule, Moment, NetworkConfig, NodeId, SimDuration, SimRng, SimTime,
+    TieBreak, Window,
 };
 
 use crate::file::ScenarioFile;
@@ -188,6 +188,8 @@ pub struct Scenario {
     pub start_spread: SimDuration,
     /// The kinds of message the protocol's nodes send ([`Protocol::message_kinds`]).
     pub message_kinds: Vec<&'static str>,
+    /// The protocol events the nodes emit ([`Protocol::events`]).
+    pub events: Vec<&'static str>,
     /// What the protocol claims to survive for this scenario's plan
     /// ([`Protocol::fault_model`]).
     pub fault_model: FaultModel,
@@ -260,14 +262,22 @@ impl Scenario {
         self.requests
     }
 
+    /// The moments the generator's crash points may wait for: sending and handling each
+    /// kind of message, and emitting each protocol event.
+    pub fn moments(&self) -> Vec<Moment> {
+        let mut moments = Moment::of_messages(&self.message_kinds);
+        moments.extend(self.events.iter().map(|e| Moment::Emits((*e).to_string())));
+        moments
+    }
+
     /// The whole fault schedule of a case: the timeline plus the random faults of `seed`.
     pub fn fault_schedule(&self, seed: u64) -> FaultSchedule {
         let mut schedule = self.faults.clone();
         if let Some(random) = &self.random_faults {
             let nodes: Vec<NodeId> = (0..self.node_count()).map(NodeId).collect();
-            let generated = random.generator_for_seed(seed).generate_for(
+            let generated = random.generator_for_seed(seed).generate_at(
                 &nodes,
-                &self.message_kinds,
+                &self.moments(),
                 &mut SimRng::new(seed, "faults"),
             );
             schedule = schedule.merged(&generated);

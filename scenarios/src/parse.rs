@@ -163,6 +163,7 @@ pub(crate) fn validate(
         source: source_view,
         protocol: protocol.as_ref(),
         message_kinds: Vec::new(),
+        events: Vec::new(),
         fault_model: FaultModel::new(protocol.fault_kinds()),
     };
     let preset = v.preset(&file)?;
@@ -180,6 +181,7 @@ pub(crate) fn validate(
     let planned = protocol.plan(source, nesting, duration, preset.as_deref())?;
     let names = &planned.node_names;
     v.message_kinds.clone_from(&planned.message_kinds);
+    v.events.clone_from(&planned.events);
     v.fault_model = planned.fault_model;
     let (network, tie_break) = v.network(&file, names)?;
     let faults = v.faults(&file, names, duration)?;
@@ -213,6 +215,7 @@ pub(crate) fn validate(
         while_connected,
         start_spread,
         message_kinds: planned.message_kinds,
+        events: planned.events,
         fault_model: planned.fault_model,
         runner,
         file,
@@ -253,6 +256,8 @@ struct Validator<'a> {
     protocol: &'a dyn ErasedProtocol,
     /// The kinds of message the plan's nodes send, once it is planned.
     message_kinds: Vec<&'static str>,
+    /// The protocol events the plan's nodes emit, once it is planned.
+    events: Vec<&'static str>,
     /// What the plan claims to survive, once it is planned.
     fault_model: FaultModel,
 }

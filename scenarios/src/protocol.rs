@@ -129,6 +129,17 @@ pub trait Protocol: Send + Sync + Sized + 'static {
         Vec::new()
     }
 
+    /// The protocol events its implementations emit with
+    /// [`sim_core::NodeContext::event`] (`"voted"`, `"became leader"`): the random
+    /// generator's crash points strike right after a node emits one of these too, and
+    /// scenario files may name them in `crash_point` faults (`emits = "voted"`). Place
+    /// events where a crash would hurt most: after a decision, before it is durable.
+    /// None by default.
+    fn events(&self, plan: &Self::Plan) -> Vec<&'static str> {
+        let _ = plan;
+        Vec::new()
+    }
+
     /// How many client requests the plan's workload makes, for shrinking reports.
     fn requests(&self, plan: &Self::Plan) -> u64 {
         let _ = plan;

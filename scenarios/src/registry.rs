@@ -257,6 +257,7 @@ pub(crate) struct Planned {
     pub(crate) requests: u64,
     pub(crate) quorum: u32,
     pub(crate) message_kinds: Vec<&'static str>,
+    pub(crate) events: Vec<&'static str>,
     pub(crate) fault_model: FaultModel,
 }
 
@@ -342,6 +343,7 @@ impl<P: Protocol> ErasedProtocol for ProtocolEntry<P> {
             requests: self.protocol.requests(&plan),
             quorum: self.protocol.quorum(&plan),
             message_kinds: self.protocol.message_kinds(&plan),
+            events: self.protocol.events(&plan),
             fault_model: self.protocol.fault_model(&plan),
             plan: Arc::new(plan),
         })

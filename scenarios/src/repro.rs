@@ -176,7 +176,13 @@ impl Repro {
             Some(path) => error.in_file(path),
             None => error,
         };
-        let file = read_file(source, &located)?;
+        let mut file = read_file(source, &located)?;
+        if let Some(table) = &mut file.scenario.random_faults {
+            // Written before the pace could vary: the generator ran at a steady one.
+            table
+                .tempo
+                .get_or_insert_with(|| crate::file::built("steady".to_string()));
+        }
         let hash_text = file.expected_trace_hash.get_ref();
         let expected_trace_hash = hash_text
             .strip_prefix("0x")
@@ -303,4 +309,9 @@ fn pin_generator(table: &mut crate::file::RandomFaultsFile, random: &crate::mode
     table
         .unsynced_kept
         .get_or_insert_with(|| built(format_chance(generator.unsynced_kept)));
+    let tempo = match generator.tempo {
+        sim_core::Tempo::Steady => "steady",
+        sim_core::Tempo::Varied => "varied",
+    };
+    table.tempo.get_or_insert_with(|| built(tempo.to_string()));
 }

@@ -9,7 +9,7 @@
 //! ([`crate::Protocol::shrink`]), and the fault phase is shortened. Every candidate is an
 //! ordinary scenario, validated and run from the same seed.
 
-use sim_core::{Chance, ClogTarget, Fault, Partition, SimDuration, SimTime};
+use sim_core::{Chance, ClogTarget, Fault, Moment, Partition, SimDuration, SimTime};
 use toml::Spanned;
 
 use crate::case::{CaseResult, run_case_with};
@@ -399,12 +399,17 @@ fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
         Fault::CrashPoint {
             node,
             after,
-            kind,
+            on,
             down_for,
         } => {
             entry.crash_point = Some(one(*node));
             entry.after = (*after > 0).then(|| Spanned::new(0..0, *after));
-            entry.kind = kind.clone().map(text);
+            match on.clone() {
+                Some(Moment::Sends(kind)) => entry.kind = Some(text(kind)),
+                Some(Moment::Handles(kind)) => entry.handles = Some(text(kind)),
+                Some(Moment::Emits(event)) => entry.emits = Some(text(event)),
+                None => {}
+            }
             entry.lasting = down_for.map(|d| text(crate::units::format_duration(d)));
         }
         Fault::Restart(n) => entry.restart = Some(one(*n)),

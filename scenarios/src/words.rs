@@ -111,20 +111,20 @@ pub fn fault_words(fault: &Fault, scenario: &Scenario) -> String {
         Fault::CrashPoint {
             node,
             after,
-            kind,
+            on,
             down_for,
-        } => crash_point_words(&name(node), *after, kind.as_deref(), *down_for),
+        } => crash_point_words(&name(node), *after, on.as_ref(), *down_for),
     }
 }
 
-/// A crash point in words: `crash_point node-2 kind Vote after 1 for 30ms`.
+/// A crash point in words: `crash_point node-2 sends Vote after 1 for 30ms`.
 fn crash_point_words(
     node: &str,
     after: u32,
-    kind: Option<&str>,
+    on: Option<&sim_core::Moment>,
     down_for: Option<SimDuration>,
 ) -> String {
-    let kind = kind.map_or_else(String::new, |k| format!(" kind {k}"));
+    let kind = on.map_or_else(String::new, |on| format!(" {}", on.describe()));
     let after = if after == 0 {
         String::new()
     } else {

@@ -2,7 +2,7 @@
 
 use crate::clock::Clock;
 use crate::core::{Core, Observation};
-use crate::disk::Disk;
+use crate::disk::{Disk, Effect};
 use crate::node::NodeId;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -92,7 +92,7 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     #[inline(never)]
     fn send_past_crash_point(&mut self, target: NodeId, message: M) {
         let kind = (self.core.message_kind)(&message);
-        if self.env.disk.effect(Some(kind)) {
+        if self.env.disk.effect(Effect::Send(kind)) {
             self.core.send(self.env.id, target, message);
         }
     }
@@ -128,9 +128,50 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
         &mut self.env.disk
     }
 
+    /// Marks a moment of the protocol's own, such as `"voted"` or `"became leader"`,
+    /// that a fault can be timed by: a crash point waiting for it
+    /// ([`crate::Moment::Emits`]) strikes right here, and nothing after it in the
+    /// handler happens. Name the events the nodes emit in the scenario protocol's
+    /// `events` so that the fault generator draws them. Otherwise it changes nothing:
+    /// a run with events and one without are the same run.
+    ///
+    /// ```
+    /// use sim_core::{Context, Fault, Moment, Node, NodeId, NodeStatus, Sim, SimConfig, SimTime};
+    ///
+    /// struct Voter;
+    /// impl Node for Voter {
+    ///     type Message = ();
+    ///     type Timer = ();
+    ///     type Observation = ();
+    ///     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, (): ()) {
+    ///         ctx.disk().write("vote", *b"yes");
+    ///         ctx.event("voted");
+    ///         ctx.disk().sync();
+    ///         ctx.send(from, ());
+    ///     }
+    /// }
+    ///
+    /// let mut sim = Sim::new(SimConfig::new(1));
+    /// let (a, b) = (sim.add_node(|_| Voter), sim.add_node(|_| Voter));
+    /// sim.schedule(SimTime::ZERO, Fault::CrashPoint {
+    ///     node: b, after: 0, on: Some(Moment::Emits("voted".into())), down_for: None,
+    /// });
+    /// sim.run_to(SimTime::ZERO).unwrap();
+    /// sim.call(a, |_, ctx| ctx.send(b, ()));
+    /// sim.run_for(sim_core::SimDuration::from_millis(10)).unwrap();
+    /// assert_eq!(sim.status(b), NodeStatus::Down, "crashed right after voting");
+    /// assert_eq!(sim.disk(b).peek("vote"), None, "before the vote was synced");
+    /// ```
+    #[inline]
+    pub fn event(&mut self, name: &str) {
+        if self.env.disk.crash_point_armed() {
+            self.env.disk.effect(Effect::Event(name));
+        }
+    }
+
     /// Reports `value` to the checkers; they see it after this step.
     pub fn observe(&mut self, value: O) {
-        if self.env.disk.crash_point_armed() && !self.env.disk.effect(None) {
+        if self.env.disk.crash_point_armed() && !self.env.disk.effect(Effect::Observe) {
             return;
         }
         self.core.observations.push(Observation {

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::fault::Moment;
 use crate::rng::{Chance, SimRng};
 use crate::time::SimDuration;
 
@@ -118,11 +119,26 @@ pub struct Disk {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct CrashPoint {
     left: u32,
-    /// Count only messages sent of this kind (every effect if `None`).
-    kind: Option<String>,
+    /// Count only this moment (every effect if `None`).
+    on: Option<Moment>,
     /// Restart this long after striking.
     down_for: Option<SimDuration>,
     struck: bool,
+}
+
+/// What a node just did, as a crash point counts it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Effect<'a> {
+    /// It sent a message of this kind.
+    Send(&'a str),
+    /// It reported an observation.
+    Observe,
+    /// It synced its disk.
+    Sync,
+    /// It finished handling a message of this kind.
+    Handled(&'a str),
+    /// It emitted this protocol event.
+    Event(&'a str),
 }
 
 impl Disk {
@@ -175,7 +191,7 @@ impl Disk {
     /// Makes every write so far durable (subject to injected faults). Past a crash point
     /// it does nothing: the node is dead (see [`crate::Fault::CrashPoint`]).
     pub fn sync(&mut self) {
-        if self.point.is_some() && !self.effect(None) {
+        if self.point.is_some() && !self.effect(Effect::Sync) {
             return;
         }
         self.stats.syncs += 1;
@@ -237,17 +253,17 @@ impl Disk {
     }
 
     /// Arms a crash point: the node's effects (messages sent, observations, syncs) after
-    /// the next `after` are its last; nothing after that one happens. With `kind`, only
-    /// messages sent of that kind count.
+    /// the next `after` are its last; nothing after that one happens. With `on`, only
+    /// that moment counts.
     pub(crate) fn arm_crash_point(
         &mut self,
         after: u32,
-        kind: Option<String>,
+        on: Option<Moment>,
         down_for: Option<SimDuration>,
     ) {
         self.point = Some(CrashPoint {
             left: after,
-            kind,
+            on,
             down_for,
             struck: false,
         });
@@ -270,22 +286,28 @@ impl Disk {
         self.point.as_ref().and_then(|point| point.down_for)
     }
 
-    /// Counts one effect against the armed crash point (`kind`: the kind of message
-    /// sent, `None` for an observation or a sync); returns whether it happens.
+    /// Counts one effect against the armed crash point; returns whether it happens
+    /// (nothing does once the point has struck).
     #[cold]
-    pub(crate) fn effect(&mut self, kind: Option<&str>) -> bool {
+    pub(crate) fn effect(&mut self, effect: Effect<'_>) -> bool {
         let Some(point) = &mut self.point else {
             return true;
         };
         if point.struck {
             return false;
         }
-        if point.kind.is_some() && point.kind.as_deref() != kind {
-            return true;
-        }
-        match point.left.checked_sub(1) {
-            Some(left) => point.left = left,
-            None => point.struck = true,
+        let counts = match (&point.on, effect) {
+            (None, Effect::Send(_) | Effect::Observe | Effect::Sync) => true,
+            (Some(Moment::Sends(kind)), Effect::Send(sent)) => kind == sent,
+            (Some(Moment::Handles(kind)), Effect::Handled(handled)) => kind == handled,
+            (Some(Moment::Emits(event)), Effect::Event(emitted)) => event == emitted,
+            _ => false,
+        };
+        if counts {
+            match point.left.checked_sub(1) {
+                Some(left) => point.left = left,
+                None => point.struck = true,
+            }
         }
         true
     }

@@ -106,24 +106,63 @@ pub enum Fault {
     /// sends, observations or syncs), and the node is down when the handler returns,
     /// its unsynced writes lost. With `after = 0`, the next reply it sends before
     /// syncing is the last thing it does: the window of "reply, then sync" bugs, hit
-    /// on purpose instead of by a crash that happens to land inside it. With `kind`,
-    /// only messages of that kind ([`crate::Node::message_kind`]) count: "crash right
-    /// after the next `Vote` it sends". With `down_for`, the node restarts that long
-    /// after the point strikes: "crash right after voting, back 30 ms later", however
-    /// long the point waited.
+    /// on purpose instead of by a crash that happens to land inside it. With `on`, only
+    /// that [`Moment`] counts: "crash right after the next `Vote` it sends", "right
+    /// after it handles a `RequestVote`", "right after it emits `voted`". With
+    /// `down_for`, the node restarts that long after the point strikes: "crash right
+    /// after voting, back 30 ms later", however long the point waited.
     CrashPoint {
         /// The node.
         node: NodeId,
-        /// How many effects (of `kind`, if set) it still makes before the one after
-        /// which it dies.
+        /// How many effects (or moments `on`, if set) it still makes before the one
+        /// after which it dies.
         after: u32,
-        /// Count only messages sent of this kind.
+        /// Count only this moment.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        kind: Option<String>,
+        on: Option<Moment>,
         /// Restart the node this long after the point strikes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         down_for: Option<SimDuration>,
     },
+}
+
+/// A moment in a node's handling that a crash point can wait for, so that a fault
+/// strikes where a protocol's bugs live: between a reply and the sync it depends on,
+/// right after a vote, right after becoming leader.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moment {
+    /// The node sends a message of this kind ([`crate::Node::message_kind`]); the
+    /// message goes out, nothing after it does.
+    Sends(String),
+    /// The node has handled a message of this kind: its handler runs to the end (what
+    /// it sent goes out), then the node crashes with its unsynced writes.
+    Handles(String),
+    /// The node emits this protocol event ([`crate::NodeContext::event`]); nothing
+    /// after it in the handler happens.
+    Emits(String),
+}
+
+impl Moment {
+    /// Sending and handling each of `kinds` of message: the moments of a protocol that
+    /// names its messages but no events.
+    pub fn of_messages(kinds: &[&str]) -> Vec<Moment> {
+        let sends = kinds.iter().map(|kind| Moment::Sends((*kind).to_string()));
+        let handles = kinds
+            .iter()
+            .map(|kind| Moment::Handles((*kind).to_string()));
+        sends.chain(handles).collect()
+    }
+
+    /// The moment in scenario-file words: `sends Vote`, `handles RequestVote`,
+    /// `emits voted`.
+    pub fn describe(&self) -> String {
+        match self {
+            Moment::Sends(kind) => format!("sends {kind}"),
+            Moment::Handles(kind) => format!("handles {kind}"),
+            Moment::Emits(event) => format!("emits {event}"),
+        }
+    }
 }
 
 impl Fault {

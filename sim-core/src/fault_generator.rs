@@ -14,9 +14,15 @@
 //!
 //! **Timing follows the protocol.** [`FaultGenerator::scaled`] takes the protocol's
 //! time scale (its shortest timeout: an election timeout, a slot) and draws faults
-//! five time scales apart on average, each lasting from a tenth of it to a hundred times it. Outages
-//! are drawn *log-uniformly*: a 20 ms outage is as likely as a 2 s one, so the short
-//! windows where bugs live are drawn as often as the long ones.
+//! two time scales apart on average, each lasting from a tenth of it to a hundred times
+//! it. Outages are drawn *log-uniformly*: a 20 ms outage is as likely as a 2 s one, so
+//! the short windows where bugs live are drawn as often as the long ones.
+//!
+//! **The pace varies** ([`Tempo::Varied`]): the run is a string of episodes, each with
+//! its own pace, from bursts of short faults a fraction of a time scale apart (bugs
+//! that need a crash, a restart and a cut within one election) to calm stretches with
+//! a few long faults (bugs that need a long cut and quiet around it). One pace for the
+//! whole run could only serve one of the two.
 //!
 //! **Faults at the right moment.** Besides crashes at random instants it draws *crash
 //! points* ([`Fault::CrashPoint`]): a crash right after one of a node's next few
@@ -37,7 +43,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::disk::DiskFaults;
-use crate::fault::{ClogTarget, Fault, FaultSchedule};
+use crate::fault::{ClogTarget, Fault, FaultSchedule, Moment};
 use crate::node::NodeId;
 use crate::rng::{Chance, SimRng};
 use crate::time::{SimDuration, SimTime};
@@ -237,6 +243,25 @@ pub struct FaultGenerator {
     pub unsynced_kept: Chance,
     /// Which kinds of fault, how likely.
     pub weights: FaultWeights,
+    /// Whether the pace holds for the whole run or changes from one stretch to the next.
+    #[serde(default)]
+    pub tempo: Tempo,
+}
+
+/// How the pace of faults changes over a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tempo {
+    /// One pace throughout: gaps average `mean_interval`, outages span
+    /// `outage_min..=outage_max`.
+    #[default]
+    Steady,
+    /// The run is a string of episodes of forty mean intervals each, each at its own
+    /// pace: gaps from an eighth of the mean to eight times it (each doubling as likely
+    /// as the others), outages at most eight gaps long. Bugs that need several faults
+    /// close together meet bursts of short ones; bugs that need a long cut with quiet
+    /// around it meet calm stretches; a long run meets both.
+    Varied,
 }
 
 impl FaultGenerator {
@@ -248,18 +273,20 @@ impl FaultGenerator {
 
     /// A generator of every fault kind between `start` and `end`, timed for a protocol
     /// whose time scale — its shortest timeout that matters, such as an election
-    /// timeout or a slot — is `time_scale`: faults come five time scales apart on
-    /// average and last from a tenth of it to a hundred times it (three decades, drawn
-    /// log-uniformly: as many outages inside one election as outlast many); clocks jump
-    /// by up to ten
-    /// time scales and drift by up to 10%. One node at a time is out, and a crash loses
-    /// every write not yet synced (set `unsynced_kept` to keep some).
+    /// timeout or a slot — is `time_scale`: faults come two time scales apart on
+    /// average, at a [`Tempo::Varied`] pace (bursts a quarter of a time scale apart,
+    /// calm stretches sixteen apart), and last from a tenth of it to a hundred times it
+    /// (three decades, drawn log-uniformly: as many outages inside one election as
+    /// outlast many); clocks jump by up to ten time scales and drift by up to 10%. One
+    /// node at a time is out, and a crash loses every write not yet synced (set
+    /// `unsynced_kept` to keep some).
     ///
     /// ```
-    /// use sim_core::{FaultGenerator, SimDuration, SimTime};
+    /// use sim_core::{FaultGenerator, SimDuration, SimTime, Tempo};
     ///
     /// let raft = FaultGenerator::scaled(SimTime::ZERO, SimTime::from_secs(30), SimDuration::from_millis(150));
-    /// assert_eq!(raft.mean_interval, SimDuration::from_millis(750));
+    /// assert_eq!(raft.mean_interval, SimDuration::from_millis(300));
+    /// assert_eq!(raft.tempo, Tempo::Varied);
     /// assert_eq!(raft.outage_min, SimDuration::from_millis(15));
     /// assert_eq!(raft.outage_max, SimDuration::from_secs(15));
     /// ```
@@ -268,7 +295,7 @@ impl FaultGenerator {
         FaultGenerator {
             start,
             end,
-            mean_interval: SimDuration::from_nanos(scale.saturating_mul(5)),
+            mean_interval: SimDuration::from_nanos(scale.saturating_mul(2)),
             outage_min: SimDuration::from_nanos(scale / 10),
             outage_max: SimDuration::from_nanos(scale.saturating_mul(100)),
             max_down: 1,
@@ -276,6 +303,7 @@ impl FaultGenerator {
             clock_drift_max_ppm: 100_000,
             unsynced_kept: Chance::NEVER,
             weights: FaultWeights::default(),
+            tempo: Tempo::Varied,
         }
     }
 
@@ -309,10 +337,11 @@ impl FaultGenerator {
     /// The generator one seed of a swarm runs, drawn from `rng` (give it a stream of
     /// its own, so that the mix never shifts the run's other draws): each kind this
     /// generator draws is kept with chance 1/2 (at least one is), with a weight of 1 to
-    /// 4; the mean gap between faults is scaled by a power of two from 1/8 to 8; and the
-    /// outages are drawn from a random part of `outage_min..=outage_max`. So one seed
-    /// has bursts of short faults inside single elections, and another has a few long
-    /// cuts with quiet between them: bugs of both kinds need the other kind's absence.
+    /// 4; the outages are drawn from a random part of `outage_min..=outage_max`; and,
+    /// with a [`Tempo::Steady`] pace (a varied one changes on its own), the mean gap
+    /// between faults is scaled by a power of two from 1/8 to 8. So one seed has bursts
+    /// of short faults inside single elections, and another has a few long cuts with
+    /// quiet between them: bugs of both kinds need the other kind's absence.
     ///
     /// ```
     /// use sim_core::{FaultGenerator, FaultWeights, SimRng, SimTime};
@@ -325,23 +354,12 @@ impl FaultGenerator {
     #[must_use]
     pub fn swarmed(&self, rng: &mut SimRng) -> FaultGenerator {
         let mut generator = *self;
-        let weights = self.weights.as_array();
-        let enabled: Vec<usize> = (0..KINDS).filter(|&i| weights[i] > 0).collect();
-        let mut chosen = [0_u32; KINDS];
-        for &i in &enabled {
-            if rng.chance(1, 2) {
-                chosen[i] = rng.between(1, 4) as u32;
-            }
+        generator.weights = FaultWeights::from_array(mix(self.weights.as_array(), rng));
+        if self.tempo == Tempo::Steady {
+            let shift = rng.below(7) as u32;
+            let mean = self.mean_interval.as_nanos().saturating_mul(1 << shift) / 8;
+            generator.mean_interval = SimDuration::from_nanos(mean.max(1));
         }
-        if chosen.iter().all(|&w| w == 0)
-            && let Some(&i) = rng.pick(&enabled)
-        {
-            chosen[i] = 1;
-        }
-        generator.weights = FaultWeights::from_array(chosen);
-        let shift = rng.below(7) as u32;
-        let mean = self.mean_interval.as_nanos().saturating_mul(1 << shift) / 8;
-        generator.mean_interval = SimDuration::from_nanos(mean.max(1));
         let (min, max) = (self.outage_min.as_nanos(), self.outage_max.as_nanos());
         let ends = [log_uniform(min, max, rng), log_uniform(min, max, rng)];
         generator.outage_min = SimDuration::from_nanos(ends[0].min(ends[1]));
@@ -356,16 +374,30 @@ impl FaultGenerator {
 
     /// [`FaultGenerator::generate`] for nodes that send the given kinds of message
     /// ([`crate::Node::message_kind`]): half of the crash points then strike right after
-    /// the node next sends (or sends again) a message of one of them, drawn at random.
+    /// the node next sends, or next handles, a message of one of them, drawn at random.
     pub fn generate_for(
         &self,
         nodes: &[NodeId],
         message_kinds: &[&str],
         rng: &mut SimRng,
     ) -> FaultSchedule {
+        let moments = Moment::of_messages(message_kinds);
+        self.generate_at(nodes, &moments, rng)
+    }
+
+    /// [`FaultGenerator::generate`] for nodes that reach the given moments (messages of
+    /// a kind sent or handled, protocol events emitted): half of the crash points then
+    /// strike right after the node next (or next but one) reaches one of them, drawn at
+    /// random.
+    pub fn generate_at(
+        &self,
+        nodes: &[NodeId],
+        moments: &[Moment],
+        rng: &mut SimRng,
+    ) -> FaultSchedule {
         assert!(self.validate().is_ok(), "invalid fault generator: {self:?}");
         let mut state = State {
-            message_kinds: message_kinds.iter().map(|k| (*k).to_string()).collect(),
+            moments: moments.to_vec(),
             drawn: Vec::new(),
             deferred: Vec::new(),
             busy_until: vec![[SimTime::ZERO; SLOTS]; nodes.len()],
@@ -376,29 +408,38 @@ impl FaultGenerator {
             return FaultSchedule::new();
         }
         let mut at = self.start;
+        let mut pace = Pace::steady(self);
+        if self.tempo == Tempo::Varied {
+            pace.until = at;
+        }
         loop {
-            let gap = rng.between(0, 2 * self.mean_interval.as_nanos());
+            if at >= pace.until {
+                pace = Pace::draw(self, at, rng);
+            }
+            let gap = rng.between(0, 2 * pace.mean_interval);
             at = at.saturating_add(SimDuration::from_nanos(gap));
             if at >= self.end {
                 break;
             }
-            let outage = log_uniform(self.outage_min.as_nanos(), self.outage_max.as_nanos(), rng);
+            let outage = log_uniform(pace.outage_min, pace.outage_max, rng);
             let repair = at
                 .saturating_add(SimDuration::from_nanos(outage))
                 .min(self.end);
             let kind = rng
                 .pick_weighted(&weights)
                 .expect("some weight is non-zero");
-            self.add_fault(Kind::ALL[kind], at, repair, nodes, rng, &mut state);
+            let wait = SimDuration::from_nanos(pace.mean_interval.saturating_mul(5));
+            self.add_fault(Kind::ALL[kind], (at, repair, wait), nodes, rng, &mut state);
         }
         state.schedule()
     }
 
+    /// Draws a fault of `kind` striking at `at`, repaired at `repair`; a crash point
+    /// waits at most `wait` for its moment.
     fn add_fault(
         &self,
         kind: Kind,
-        at: SimTime,
-        repair: SimTime,
+        (at, repair, wait): (SimTime, SimTime, SimDuration),
         nodes: &[NodeId],
         rng: &mut SimRng,
         state: &mut State,
@@ -414,7 +455,6 @@ impl FaultGenerator {
         // A crash point waits for its moment, then keeps the node down for the outage;
         // the restart that ends its turn disarms it if the moment never came.
         let repair = if kind == Kind::CrashPoint {
-            let wait = SimDuration::from_nanos(self.mean_interval.as_nanos().saturating_mul(5));
             at.saturating_add(wait.max(outage)).min(self.end)
         } else {
             repair
@@ -490,7 +530,7 @@ impl FaultGenerator {
         match kind {
             Kind::Crash => (Fault::Crash(node), Fault::Restart(node)),
             Kind::CrashPoint => (
-                crash_point(node, &state.message_kinds, outage, rng),
+                crash_point(node, &state.moments, outage, rng),
                 Fault::Restart(node),
             ),
             Kind::ResetData => (Fault::ResetData(node), Fault::Restart(node)),
@@ -567,9 +607,55 @@ fn network_fault(kind: Kind, nodes: &[NodeId], rng: &mut SimRng) -> Option<(Faul
     Some((Fault::Partition(fault), Fault::Heal))
 }
 
+/// How fast faults come and how long they last, for a stretch of the run.
+struct Pace {
+    /// Until when this pace holds.
+    until: SimTime,
+    mean_interval: u64,
+    outage_min: u64,
+    outage_max: u64,
+}
+
+impl Pace {
+    /// The generator's own pace, for the whole run.
+    fn steady(generator: &FaultGenerator) -> Pace {
+        Pace {
+            until: SimTime::MAX,
+            mean_interval: generator.mean_interval.as_nanos(),
+            outage_min: generator.outage_min.as_nanos(),
+            outage_max: generator.outage_max.as_nanos(),
+        }
+    }
+
+    /// The pace of an episode of [`EPISODE`] mean intervals from `at` ([`Tempo::Varied`]):
+    /// its gaps scaled by a power of two from 1/8 to 8, its outages at most
+    /// [`OUTAGE_GAPS`] of its gaps long.
+    fn draw(generator: &FaultGenerator, at: SimTime, rng: &mut SimRng) -> Pace {
+        let mean = generator.mean_interval.as_nanos();
+        let gap = (mean.saturating_mul(1 << rng.below(7)) / 8).max(1);
+        let (min, max) = (
+            generator.outage_min.as_nanos(),
+            generator.outage_max.as_nanos(),
+        );
+        Pace {
+            until: at.saturating_add(SimDuration::from_nanos(mean.saturating_mul(EPISODE))),
+            mean_interval: gap,
+            outage_min: min,
+            outage_max: gap.saturating_mul(OUTAGE_GAPS).clamp(min, max),
+        }
+    }
+}
+
+/// How many mean intervals an episode of [`Tempo::Varied`] lasts.
+const EPISODE: u64 = 40;
+
+/// How many of its gaps an episode's outages last at most: bursts of faults are bursts
+/// of short ones, so that they do not block one another.
+const OUTAGE_GAPS: u64 = 8;
+
 struct State {
-    /// The kinds of message crash points may wait for.
-    message_kinds: Vec<String>,
+    /// The moments crash points may wait for.
+    moments: Vec<Moment>,
     /// Faults and repairs as drawn; sorted by time (stably) into the schedule.
     drawn: Vec<(SimTime, Fault)>,
     /// Repairs to draw after the one of the fault being drawn.
@@ -637,17 +723,17 @@ fn log_uniform(min: u64, max: u64, rng: &mut SimRng) -> u64 {
 }
 
 /// A crash point on `node` that keeps it down for `outage` once it strikes: half the
-/// time (if there are kinds) right after its next or second next message of a random
-/// kind; otherwise after one of its next few effects, now and then a later one.
-fn crash_point(node: NodeId, kinds: &[String], outage: SimDuration, rng: &mut SimRng) -> Fault {
+/// time (if there are moments) right after it next or next but one reaches a random
+/// one of them; otherwise after one of its next few effects, now and then a later one.
+fn crash_point(node: NodeId, moments: &[Moment], outage: SimDuration, rng: &mut SimRng) -> Fault {
     let down_for = Some(outage);
-    if !kinds.is_empty() && rng.chance(1, 2) {
-        let kind = rng.pick(kinds).cloned();
+    if !moments.is_empty() && rng.chance(1, 2) {
+        let on = rng.pick(moments).cloned();
         let after = rng.below(2) as u32;
         return Fault::CrashPoint {
             node,
             after,
-            kind,
+            on,
             down_for,
         };
     }
@@ -656,9 +742,27 @@ fn crash_point(node: NodeId, kinds: &[String], outage: SimDuration, rng: &mut Si
     Fault::CrashPoint {
         node,
         after,
-        kind: None,
+        on: None,
         down_for,
     }
+}
+
+/// A swarm's mix of `weights`: each kind drawn is kept with chance 1/2 (at least one
+/// is), with a weight of 1 to 4.
+fn mix(weights: [u32; KINDS], rng: &mut SimRng) -> [u32; KINDS] {
+    let enabled: Vec<usize> = (0..KINDS).filter(|&i| weights[i] > 0).collect();
+    let mut chosen = [0_u32; KINDS];
+    for &i in &enabled {
+        if rng.chance(1, 2) {
+            chosen[i] = rng.between(1, 4) as u32;
+        }
+    }
+    if chosen.iter().all(|&w| w == 0)
+        && let Some(&i) = rng.pick(&enabled)
+    {
+        chosen[i] = 1;
+    }
+    chosen
 }
 
 /// Two non-empty groups from a random split of the shuffled nodes.
@@ -945,7 +1049,16 @@ mod tests {
 
     #[test]
     fn a_swarm_mix_keeps_some_kinds_and_spreads_the_timing() {
-        let base = FaultGenerator::scaled(SimTime::ZERO, SimTime::from_secs(60), ms(100));
+        let varied = FaultGenerator::scaled(SimTime::ZERO, SimTime::from_secs(60), ms(100));
+        let mix = varied.swarmed(&mut SimRng::new(3, "swarm"));
+        assert_eq!(
+            mix.mean_interval, varied.mean_interval,
+            "a varied pace changes on its own"
+        );
+        let base = FaultGenerator {
+            tempo: Tempo::Steady,
+            ..varied
+        };
         let mut shifts = std::collections::BTreeSet::new();
         let (mut short_only, mut long_only) = (0, 0);
         for seed in 0..300 {
@@ -975,6 +1088,103 @@ mod tests {
         let mix = only_crashes.swarmed(&mut SimRng::new(1, "swarm"));
         assert!(mix.weights.crash > 0);
         assert_eq!(mix.weights.as_array().iter().filter(|&&w| w > 0).count(), 1);
+    }
+
+    /// How many crashes `generator` draws in each stretch of `bucket` over a
+    /// cluster large enough that none is turned away.
+    fn crashes_per_bucket(generator: &FaultGenerator, bucket: SimDuration) -> Vec<usize> {
+        let generator = FaultGenerator {
+            max_down: 1000,
+            ..only_crashes(generator)
+        };
+        let schedule = generator.generate(&nodes(1000), &mut SimRng::new(5, "faults"));
+        let buckets = generator.end.duration_since(generator.start).as_nanos() / bucket.as_nanos();
+        let mut counts = vec![0; buckets as usize];
+        for fault in &schedule.faults {
+            if matches!(fault.fault, Fault::Crash(_)) {
+                let index = fault.at.duration_since(generator.start).as_nanos() / bucket.as_nanos();
+                if let Some(count) = counts.get_mut(index as usize) {
+                    *count += 1;
+                }
+            }
+        }
+        counts
+    }
+
+    fn only_crashes(generator: &FaultGenerator) -> FaultGenerator {
+        FaultGenerator {
+            weights: FaultWeights {
+                crash: 1,
+                ..FaultWeights::NONE
+            },
+            ..*generator
+        }
+    }
+
+    #[test]
+    fn a_varied_pace_has_bursts_and_calm_and_a_steady_one_neither() {
+        let varied = FaultGenerator::scaled(SimTime::ZERO, SimTime::from_secs(3_600), ms(100));
+        let episode = SimDuration::from_nanos(varied.mean_interval.as_nanos() * EPISODE);
+        let counts = crashes_per_bucket(&varied, episode);
+        let (least, most) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        // An episode at an eighth of the mean has 320 faults on average, one at eight
+        // times it 5: far apart, whatever the draws.
+        assert!(
+            *least < 15 && *most > 150,
+            "{least}..{most} faults an episode"
+        );
+        let steady = FaultGenerator {
+            tempo: Tempo::Steady,
+            ..varied
+        };
+        let counts = crashes_per_bucket(&steady, episode);
+        let (least, most) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(
+            *least > 20 && *most < 60,
+            "{least}..{most} faults an episode"
+        );
+        // Bursts are bursts of short faults: in the densest stretch (gaps of an eighth
+        // of the mean), outages last at most eight gaps, one mean interval. A steady
+        // pace draws 43% of them that short.
+        let dense = outages_in_densest_bucket(&varied, episode);
+        let short = dense.iter().filter(|&&o| o <= varied.mean_interval).count();
+        assert!(
+            short * 10 >= dense.len() * 8,
+            "{short} of {} short",
+            dense.len()
+        );
+    }
+
+    /// The outages of the crashes in the stretch of `bucket` with the most of them.
+    fn outages_in_densest_bucket(
+        generator: &FaultGenerator,
+        bucket: SimDuration,
+    ) -> Vec<SimDuration> {
+        let counts = crashes_per_bucket(generator, bucket);
+        let densest = (0..counts.len()).max_by_key(|&i| counts[i]).unwrap() as u64;
+        let generator = FaultGenerator {
+            max_down: 1000,
+            ..only_crashes(generator)
+        };
+        let schedule = generator.generate(&nodes(1000), &mut SimRng::new(5, "faults"));
+        let mut crashed = std::collections::BTreeMap::new();
+        let mut outages = Vec::new();
+        for fault in &schedule.faults {
+            match fault.fault {
+                Fault::Crash(node) => {
+                    crashed.insert(node, fault.at);
+                }
+                Fault::Restart(node) => {
+                    let at = crashed.remove(&node).unwrap();
+                    if at.duration_since(generator.start).as_nanos() / bucket.as_nanos() == densest
+                    {
+                        outages.push(fault.at.duration_since(at));
+                    }
+                }
+                _ => {}
+            }
+        }
+        outages
     }
 
     #[test]

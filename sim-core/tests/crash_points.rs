@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Recorder, at_ms, ms, recorders};
-use sim_core::{Fault, NodeId, NodeStatus, Sim, SimConfig, SimTime};
+use sim_core::{Fault, Moment, NodeId, NodeStatus, Sim, SimConfig, SimTime};
 
 /// A sim of three recorders with a crash point armed on node 0 at 1 ms.
 fn armed(after: u32) -> Sim<Recorder> {
@@ -14,7 +14,7 @@ fn armed(after: u32) -> Sim<Recorder> {
         Fault::CrashPoint {
             node: NodeId(0),
             after,
-            kind: None,
+            on: None,
             down_for: None,
         },
     );
@@ -134,8 +134,19 @@ mod kinds {
         type Timer = ();
         type Observation = ();
 
-        fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, message: u64) {
+        /// Keeps what it heard, writes it down without syncing, emits `"heard odd"` or
+        /// `"heard even"`, and echoes a message back to node 0 (which echoes nothing).
+        fn on_message(&mut self, ctx: &mut Context<'_, Self>, _: NodeId, message: u64) {
             self.heard.push(message);
+            ctx.disk().write(&format!("heard-{message}"), *b"1");
+            ctx.event(if message.is_multiple_of(2) {
+                "heard even"
+            } else {
+                "heard odd"
+            });
+            if ctx.id() != NodeId(0) {
+                ctx.send(NodeId(0), message + 100);
+            }
         }
 
         fn message_kind(message: &u64) -> &'static str {
@@ -157,7 +168,7 @@ fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
     let point = Fault::CrashPoint {
         node: NodeId(0),
         after: 1,
-        kind: Some("even".to_string()),
+        on: Some(Moment::Sends("even".to_string())),
         down_for: None,
     };
     sim.schedule(at_ms(1), point);
@@ -172,6 +183,53 @@ fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
     // 1, 2 (the first even), 3, 4 (the second, the last): the odd ones do not count.
     assert_eq!(sim.node(NodeId(1)).unwrap().heard, [1, 2, 3, 4]);
     assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
+}
+
+/// Two parity nodes, node 1 armed with `point` at 1 ms, then sent 1 to 4 by node 0.
+fn parity_with(on: Moment) -> Sim<kinds::Parity> {
+    let mut sim = Sim::new(SimConfig::new(1));
+    for _ in 0..2 {
+        sim.add_node(|_| kinds::Parity::default());
+    }
+    let point = Fault::CrashPoint {
+        node: NodeId(1),
+        after: 0,
+        on: Some(on),
+        down_for: None,
+    };
+    sim.schedule(at_ms(1), point);
+    sim.run_to(at_ms(1)).unwrap();
+    sim.call(NodeId(0), |_, ctx| {
+        for n in 1..=4 {
+            ctx.send(NodeId(1), n);
+        }
+    })
+    .expect("up");
+    sim.run_for(ms(10)).unwrap();
+    sim
+}
+
+#[test]
+fn a_point_on_handling_lets_the_handler_finish_then_crashes() {
+    let sim = parity_with(Moment::Handles("even".to_string()));
+    assert_eq!(sim.status(NodeId(1)), NodeStatus::Down);
+    // It handled 1 (odd: not counted) and 2, whose whole handler ran: the echo of 2
+    // went out. Then it crashed, losing its unsynced writes, and 3 and 4 found it down.
+    assert_eq!(sim.node(NodeId(0)).unwrap().heard, [101, 102]);
+    assert_eq!(sim.disk(NodeId(1)).peek("heard-2"), None);
+    assert_eq!(sim.stats().crash_points, 1);
+}
+
+#[test]
+fn a_point_on_an_event_strikes_right_after_it_and_nothing_later_happens() {
+    let sim = parity_with(Moment::Emits("heard even".to_string()));
+    assert_eq!(sim.status(NodeId(1)), NodeStatus::Down);
+    // 1 was echoed; 2 emitted "heard even", and its echo, after the event, never left.
+    assert_eq!(sim.node(NodeId(0)).unwrap().heard, [101]);
+    // Events of other names do not count, and a run without a point is untouched.
+    let other = parity_with(Moment::Emits("no such event".to_string()));
+    assert_eq!(other.status(NodeId(1)), NodeStatus::Up);
+    assert_eq!(other.node(NodeId(0)).unwrap().heard, [101, 102, 103, 104]);
 }
 
 #[test]
@@ -194,7 +252,7 @@ fn a_point_with_a_down_time_restarts_the_node_that_long_after_it_strikes() {
         Fault::CrashPoint {
             node: NodeId(0),
             after: 0,
-            kind: None,
+            on: None,
             down_for: Some(ms(30)),
         },
     );

@@ -8,9 +8,10 @@
 //!   the protocol claims but those added since, 5 s between faults, outages of 1–10 s,
 //!   one node down at a time);
 //! - `new`: today's defaults, from the protocol's fault model: timed by its time scale,
-//!   enough nodes down at once to take a quorum away, crash points that strike right after a node's next
-//!   effects or next message of a given kind, cut links, partial one-way cuts, drift and
-//!   mass heals;
+//!   at a varied pace (bursts and calm), enough nodes down at once to take a quorum
+//!   away, crash points that strike right after a node's next effects or a moment the
+//!   protocol names (a message of a kind sent or handled, a protocol event), cut links,
+//!   partial one-way cuts, drift and mass heals;
 //! - `swarm`: today's defaults with `swarm = true` (each seed draws its own mix);
 //!
 //! and, for the models whose file has a hand-tuned mix, `as written`. For each it prints
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use scenarios::{Registry, Scenario, Verdict, run_case};
-use sim_core::{Chance, FaultGenerator, FaultWeights, SimDuration};
+use sim_core::{Chance, FaultGenerator, FaultWeights, SimDuration, Tempo};
 
 /// A planted bug: where its twins live and which implementation runs them.
 struct Model {
@@ -236,8 +237,8 @@ fn generator(registry: &Registry, scenario: &Scenario, mode: &str) -> Result<Sce
 
 /// The generator as its defaults were before fault models: the kinds of `new` less
 /// those drawn since (crash points, cut links, drift, heals), 5 s between faults,
-/// outages of 1–10 s (drawn log-uniformly, as today's are; they used to be uniform), clock jumps as large as the longest outage, one node down, and
-/// crashes that lose every unsynced write.
+/// outages of 1–10 s (drawn log-uniformly, as today's are; they used to be uniform), clock jumps as large as the longest outage, one node down,
+/// crashes that lose every unsynced write, and one steady pace.
 fn old_defaults(new: &FaultGenerator) -> FaultGenerator {
     let old = FaultGenerator::new(new.start, new.end);
     FaultGenerator {
@@ -248,6 +249,7 @@ fn old_defaults(new: &FaultGenerator) -> FaultGenerator {
         clock_drift_max_ppm: 0,
         max_down: 1,
         unsynced_kept: Chance::NEVER,
+        tempo: Tempo::Steady,
         weights: FaultWeights {
             crash_point: 0,
             link: 0,

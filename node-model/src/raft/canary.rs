@@ -65,6 +65,7 @@ pub fn canary_faults() -> FaultGenerator {
         clock_skew_max: SimDuration::ZERO,
         clock_drift_max_ppm: 0,
         unsynced_kept: sim_core::Chance::NEVER,
+        tempo: sim_core::Tempo::Steady,
         weights: FaultWeights {
             crash: 6,
             pause: 1,

@@ -25,6 +25,17 @@ use super::node::{RaftNode, RaftTimer};
 use super::storage;
 use super::view::{LogEntry, RaftEvent, Role};
 
+/// The protocol event a replica emits when it grants a vote: the vote is written, not
+/// yet synced, and not yet sent ([`sim_core::NodeContext::event`]).
+pub const EVENT_VOTED: &str = "voted";
+
+/// The protocol event a replica emits when it wins an election, before it sends its
+/// first appends.
+pub const EVENT_BECAME_LEADER: &str = "became leader";
+
+/// Every protocol event a replica emits, for fault generators to time crashes by.
+pub const EVENTS: [&str; 2] = [EVENT_VOTED, EVENT_BECAME_LEADER];
+
 /// The size of a majority of `node_count` replicas.
 pub(super) fn quorum(node_count: u32) -> usize {
     node_count as usize / 2 + 1
@@ -117,6 +128,7 @@ impl RaftNode {
         if granted {
             self.voted_for = Some(candidate);
             storage::save_hard_state(ctx.disk(), self.term, self.voted_for);
+            ctx.event(EVENT_VOTED);
             self.reset_election_timer(ctx);
         }
         match self.config.vote_sync {
@@ -227,6 +239,7 @@ impl RaftNode {
             ctx.cancel_timer(timer);
         }
         ctx.observe(RaftEvent::BecameLeader { term: self.term });
+        ctx.event(EVENT_BECAME_LEADER);
         let replicas = ctx.node_count() as usize;
         self.next_index = vec![self.log.last_index() + 1; replicas];
         self.match_index = vec![0; replicas];

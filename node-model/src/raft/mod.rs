@@ -28,6 +28,7 @@ pub mod view;
 pub use canary::{CANARY_SEEDS, VoteSync, canary_run};
 pub use cluster::{Offer, Replica, Workload, cluster, cluster_with, replicas};
 pub use config::RaftConfig;
+pub use election::{EVENT_BECAME_LEADER, EVENT_VOTED, EVENTS};
 pub use history::{
     CheckReport, History, HistoryHandle, LinearizabilityError, Operation, record_history,
 };

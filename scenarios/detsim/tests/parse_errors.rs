@@ -304,7 +304,7 @@ fn a_cluster_whose_fields_disagree_points_at_its_table() {
 const RAFT: &str = "protocol = \"raft\"\nduration = \"10s\"\n";
 
 /// (the rest of a Raft scenario file, the error's position, what it says)
-const SEMANTIC_MISTAKES: [(&str, &str, &str); 28] = [
+const SEMANTIC_MISTAKES: [(&str, &str, &str); 32] = [
     (
         "start_spread = \"20s\"\n",
         "3, column 16",
@@ -314,6 +314,21 @@ const SEMANTIC_MISTAKES: [(&str, &str, &str); 28] = [
         "[[faults]]\nat = \"1s\"\ncrash_point = \"replica-0\"\nkind = \"Vot\"\n",
         "6, column 8",
         "the raft protocol sends no message of kind \"Vot\"",
+    ),
+    (
+        "[[faults]]\nat = \"1s\"\ncrash_point = \"replica-0\"\nemits = \"vote\"\n",
+        "6, column 9",
+        "the raft protocol emits no event \"vote\"",
+    ),
+    (
+        "[[faults]]\nat = \"1s\"\ncrash_point = \"replica-0\"\nkind = \"Vote\"\nhandles = \"Vote\"\n",
+        "7, column 11",
+        "a crash point waits for one moment",
+    ),
+    (
+        "[[faults]]\nat = \"1s\"\ncrash = \"replica-0\"\nemits = \"voted\"\n",
+        "6, column 9",
+        "`emits` only applies to `crash_point`",
     ),
     (
         "[[faults]]\nat = \"1s\"\ncrash = \"replica-0\"\nafter = 2\n",
@@ -379,6 +394,11 @@ const SEMANTIC_MISTAKES: [(&str, &str, &str); 28] = [
         "[random_faults]\ntime_scale = \"0s\"\n",
         "4, column 14",
         "a time scale of 0",
+    ),
+    (
+        "[random_faults]\ntempo = \"bursty\"\n",
+        "4, column 9",
+        "unknown tempo \"bursty\"",
     ),
     (
         "[random_faults]\nclock_drift_max_ppm = 600000\n",

@@ -9,8 +9,8 @@ fn parse(text: &str) -> scenarios::Scenario {
 }
 
 /// The swarm Raft scenario of the suite, with `raft` as its `[cluster.raft]` settings
-/// and `checks` appended, and outages of at least a second: the livelock needs a cut
-/// that outlasts several elections.
+/// and `checks` appended, and outages of at least a second at a steady pace: the
+/// livelock needs a cut that outlasts several elections.
 fn swarm_raft(raft: &str, checks: &str) -> scenarios::Scenario {
     swarm_raft_drawing(raft, "", checks)
 }
@@ -33,6 +33,7 @@ mean_interval = "1s"
 outage_min = "1s"
 outage_max = "4s"
 max_down = 2
+tempo = "steady"
 {random}
 {checks}
 "#

@@ -3,8 +3,8 @@
 use std::ops::Range;
 
 use sim_core::{
-    ClogTarget, DiskFaults, Fault, FaultGenerator, FaultSchedule, FaultWeights, NodeId, Partition,
-    SimDuration, SimTime,
+    ClogTarget, DiskFaults, Fault, FaultGenerator, FaultSchedule, FaultWeights, Moment, NodeId,
+    Partition, SimDuration, SimTime, Tempo,
 };
 use toml::Spanned;
 
@@ -234,10 +234,17 @@ impl Validator<'_> {
         fault: &FaultFile,
         names: &[String],
     ) -> Result<Option<Vec<Fault>>, InputError> {
+        let moments = [
+            ("kind", &fault.kind),
+            ("handles", &fault.handles),
+            ("emits", &fault.emits),
+        ];
         let Some(list) = &fault.crash_point else {
             let modifier = fault.after.as_ref().map(|a| ("after", a.span()));
-            let modifier = modifier.or(fault.kind.as_ref().map(|k| ("kind", k.span())));
-            if let Some((name, span)) = modifier {
+            let mut given = moments
+                .iter()
+                .filter_map(|(name, t)| Some((*name, t.as_ref()?.span())));
+            if let Some((name, span)) = modifier.or(given.next()) {
                 return Err(self
                     .source
                     .error(span, format!("`{name}` only applies to `crash_point`")));
@@ -245,9 +252,23 @@ impl Validator<'_> {
             return Ok(None);
         };
         let after = fault.after.as_ref().map_or(0, |a| *a.get_ref());
-        let kind = match &fault.kind {
-            Some(kind) => Some(self.message_kind(kind)?),
-            None => None,
+        let on = match moments {
+            [(_, Some(kind)), (_, None), (_, None)] => {
+                Some(Moment::Sends(self.message_kind(kind)?))
+            }
+            [(_, None), (_, Some(kind)), (_, None)] => {
+                Some(Moment::Handles(self.message_kind(kind)?))
+            }
+            [(_, None), (_, None), (_, Some(event))] => Some(Moment::Emits(self.event(event)?)),
+            [(_, None), (_, None), (_, None)] => None,
+            _ => {
+                let second = moments.iter().filter_map(|(_, t)| t.as_ref()).nth(1);
+                let span = second.map_or(0..0, Spanned::span);
+                return Err(self.source.error(
+                    span,
+                    "a crash point waits for one moment: give one of `kind`, `handles` and `emits`",
+                ));
+            }
         };
         let down_for = match &fault.lasting {
             Some(text) => Some(self.source.duration(text)?),
@@ -260,7 +281,7 @@ impl Validator<'_> {
                 .map(|node| Fault::CrashPoint {
                     node,
                     after,
-                    kind: kind.clone(),
+                    on: on.clone(),
                     down_for,
                 })
                 .collect(),
@@ -292,6 +313,32 @@ impl Validator<'_> {
                 "its kinds are: {} (a protocol lists them in Protocol::message_kinds)",
                 known.join(", ")
             )))
+    }
+
+    /// A protocol event its nodes emit, for a `crash_point`'s `emits`.
+    fn event(&self, event: &crate::file::Text) -> Result<String, InputError> {
+        if self.events.contains(&event.get_ref().as_str()) {
+            return Ok(event.get_ref().clone());
+        }
+        let help = if self.events.is_empty() {
+            format!(
+                "the {} protocol names no events (a protocol lists the events its nodes emit with ctx.event in Protocol::events)",
+                self.protocol.name()
+            )
+        } else {
+            format!("its events are: {}", self.events.join(", "))
+        };
+        Err(self
+            .source
+            .error(
+                event.span(),
+                format!(
+                    "the {} protocol emits no event \"{}\"",
+                    self.protocol.name(),
+                    event.get_ref()
+                ),
+            )
+            .with_help(help))
     }
 
     /// Refuses random faults that would do nothing: outages of 0s, no kind to draw.
@@ -537,6 +584,9 @@ impl Validator<'_> {
         if let Some(text) = &table.unsynced_kept {
             generator.unsynced_kept = self.source.chance(text)?;
         }
+        if let Some(text) = &table.tempo {
+            generator.tempo = self.tempo(text)?;
+        }
         generator.weights = match (&table.kinds, &table.weights) {
             (Some(_), Some(weights)) => {
                 return Err(self
@@ -554,6 +604,18 @@ impl Validator<'_> {
             generator,
             swarm: table.swarm.unwrap_or(true),
         }))
+    }
+
+    /// `tempo = "steady" | "varied"`.
+    fn tempo(&self, text: &crate::file::Text) -> Result<Tempo, InputError> {
+        match text.get_ref().as_str() {
+            "steady" => Ok(Tempo::Steady),
+            "varied" => Ok(Tempo::Varied),
+            other => Err(self
+                .source
+                .error(text.span(), format!("unknown tempo \"{other}\""))
+                .with_help("expected one of: varied (bursts and calm), steady (one pace)")),
+        }
     }
 
     /// The generator the protocol's fault model asks for, timed by the file's

@@ -1,6 +1,7 @@
 //! Handling each kind of event, and applying faults.
 
 use crate::core::{Delivery, Event, TimerEvent};
+use crate::disk::Effect;
 use crate::fault::{ClogTarget, Fault};
 use crate::network::Arrival;
 use crate::node::{Node, NodeId, NodeStatus};
@@ -87,7 +88,15 @@ impl<N: Node> Sim<N> {
             N::message_digest(&message),
             || format!("{message:?}"),
         );
-        self.with_node(target, |node, ctx| node.on_message(ctx, source, message));
+        if self.slots[target.index()].env.disk.crash_point_armed() {
+            let kind = N::message_kind(&message);
+            self.with_node(target, |node, ctx| {
+                node.on_message(ctx, source, message);
+                ctx.env.disk.effect(Effect::Handled(kind));
+            });
+        } else {
+            self.with_node(target, |node, ctx| node.on_message(ctx, source, message));
+        }
         true
     }
 
@@ -230,12 +239,12 @@ impl<N: Node> Sim<N> {
             Fault::CrashPoint {
                 node,
                 after,
-                kind,
+                on,
                 down_for,
             } => {
                 let slot = &mut self.slots[node.index()];
                 if slot.status != NodeStatus::Down {
-                    slot.env.disk.arm_crash_point(after, kind, down_for);
+                    slot.env.disk.arm_crash_point(after, on, down_for);
                 }
             }
             Fault::ResetData(node) => {

@@ -114,6 +114,10 @@ impl Protocol for Raft {
         node_model::raft::RaftMessage::KINDS.to_vec()
     }
 
+    fn events(&self, _: &RaftPlan) -> Vec<&'static str> {
+        node_model::raft::EVENTS.to_vec()
+    }
+
     fn presets(&self) -> &[&str] {
         &presets::NAMES
     }

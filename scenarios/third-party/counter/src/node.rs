@@ -84,6 +84,10 @@ pub struct CounterNode {
 /// The disk key of a node's own count.
 const COUNT: &str = "count";
 
+/// The protocol event of a node that has told a client its increment counted (see
+/// [`sim_core::NodeContext::event`]): the moment a crash hurts most.
+pub const ACKED: &str = "acked";
+
 impl CounterNode {
     /// Node `id` of a cluster of `nodes`.
     pub fn new(id: NodeId, nodes: u32, settings: Settings) -> CounterNode {
@@ -106,6 +110,7 @@ impl CounterNode {
             Ack::BeforeSync => self.dirty = true,
         }
         ctx.observe(Event::Acked { count });
+        ctx.event(ACKED);
     }
 
     /// This node's own count.

@@ -198,6 +198,11 @@ impl Protocol for Counter {
         vec!["view"]
     }
 
+    /// Crash points may strike right after a client is told its increment counted.
+    fn events(&self, _: &Plan) -> Vec<&'static str> {
+        vec![crate::node::ACKED]
+    }
+
     fn node_names(&self, plan: &Plan) -> Vec<String> {
         (0..plan.nodes).map(|i| format!("node-{i}")).collect()
     }
