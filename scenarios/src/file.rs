@@ -332,6 +332,14 @@ pub struct FaultFile {
     /// a sync): the `after + 1`-th.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crash_point: Option<Names>,
+    /// Like `crash_point`, but pause these nodes once the handler is done (for `for`,
+    /// or until a `resume`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_point: Option<Names>,
+    /// Like `crash_point`, but cut every link of these nodes once the handler is done
+    /// (for `for`, or until a heal): what they just sent is lost in flight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isolate_point: Option<Names>,
     /// With `crash_point`: how many effects each node still makes before the one after
     /// which it dies (default 0: right after the next).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -505,11 +505,15 @@ pub enum FaultKind {
     /// Repair every fault in force at once (in `[random_faults]`; the timeline's
     /// `heal` is a repair, which every protocol allows).
     Heal,
+    /// Pause a node right after a moment ([`sim_core::Strike::Pause`]), and resume it.
+    PausePoint,
+    /// Cut a node off right after a moment ([`sim_core::Strike::Isolate`]), and heal it.
+    IsolatePoint,
 }
 
 impl FaultKind {
     /// Every kind, in the order of [`sim_core::FaultWeights`]' fields.
-    pub const ALL: [FaultKind; 13] = [
+    pub const ALL: [FaultKind; 15] = [
         FaultKind::Crash,
         FaultKind::ResetData,
         FaultKind::Pause,
@@ -523,6 +527,8 @@ impl FaultKind {
         FaultKind::Link,
         FaultKind::ClockDrift,
         FaultKind::Heal,
+        FaultKind::PausePoint,
+        FaultKind::IsolatePoint,
     ];
 
     /// Its name in scenario files.
@@ -541,6 +547,8 @@ impl FaultKind {
             FaultKind::Link => "link",
             FaultKind::ClockDrift => "clock_drift",
             FaultKind::Heal => "heal",
+            FaultKind::PausePoint => "pause_point",
+            FaultKind::IsolatePoint => "isolate_point",
         }
     }
 
@@ -560,6 +568,8 @@ impl FaultKind {
             FaultKind::Link => &mut weights.link,
             FaultKind::ClockDrift => &mut weights.clock_drift,
             FaultKind::Heal => &mut weights.heal,
+            FaultKind::PausePoint => &mut weights.pause_point,
+            FaultKind::IsolatePoint => &mut weights.isolate_point,
         }
     }
 
@@ -588,7 +598,7 @@ impl fmt::Display for FaultKind {
 /// let kinds = FaultKinds::ALL.without(FaultKind::Disk).without(FaultKind::ResetData);
 /// assert!(kinds.contains(FaultKind::Crash));
 /// assert!(!kinds.contains(FaultKind::Disk));
-/// assert_eq!(kinds.iter().count(), 11);
+/// assert_eq!(kinds.iter().count(), 13);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FaultKinds(u16);

@@ -9,7 +9,7 @@
 //! ([`crate::Protocol::shrink`]), and the fault phase is shortened. Every candidate is an
 //! ordinary scenario, validated and run from the same seed.
 
-use sim_core::{Chance, ClogTarget, Fault, Moment, Partition, SimDuration, SimTime};
+use sim_core::{Chance, ClogTarget, Fault, Moment, Partition, SimDuration, SimTime, Strike};
 use toml::Spanned;
 
 use crate::case::{CaseResult, run_case_with};
@@ -389,6 +389,34 @@ fn text(s: String) -> Spanned<String> {
     Spanned::new(0..0, s)
 }
 
+/// Fills in `entry` for a crash, pause or isolate point on the node `named`.
+fn describe_point(point: &Fault, named: Names, entry: &mut FaultFile) {
+    let Fault::CrashPoint {
+        after,
+        on,
+        down_for,
+        strike,
+        ..
+    } = point
+    else {
+        return;
+    };
+    let slot = match strike {
+        Strike::Crash => &mut entry.crash_point,
+        Strike::Pause => &mut entry.pause_point,
+        Strike::Isolate => &mut entry.isolate_point,
+    };
+    *slot = Some(named);
+    entry.after = (*after > 0).then(|| Spanned::new(0..0, *after));
+    match on.clone() {
+        Some(Moment::Sends(kind)) => entry.kind = Some(text(kind)),
+        Some(Moment::Handles(kind)) => entry.handles = Some(text(kind)),
+        Some(Moment::Emits(event)) => entry.emits = Some(text(event)),
+        None => {}
+    }
+    entry.lasting = down_for.map(|d| text(crate::units::format_duration(d)));
+}
+
 /// The timeline entry for `fault` (`None` for faults files cannot express).
 fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
     let names = Namer(scenario);
@@ -396,22 +424,7 @@ fn describe(fault: &Fault, scenario: &Scenario) -> Option<FaultFile> {
     let mut entry = FaultFile::default();
     match fault {
         Fault::Crash(n) => entry.crash = Some(one(*n)),
-        Fault::CrashPoint {
-            node,
-            after,
-            on,
-            down_for,
-        } => {
-            entry.crash_point = Some(one(*node));
-            entry.after = (*after > 0).then(|| Spanned::new(0..0, *after));
-            match on.clone() {
-                Some(Moment::Sends(kind)) => entry.kind = Some(text(kind)),
-                Some(Moment::Handles(kind)) => entry.handles = Some(text(kind)),
-                Some(Moment::Emits(event)) => entry.emits = Some(text(event)),
-                None => {}
-            }
-            entry.lasting = down_for.map(|d| text(crate::units::format_duration(d)));
-        }
+        Fault::CrashPoint { node, .. } => describe_point(fault, one(*node), &mut entry),
         Fault::Restart(n) => entry.restart = Some(one(*n)),
         Fault::ResetData(n) => entry.reset_data = Some(one(*n)),
         Fault::Pause(n) => entry.pause = Some(one(*n)),

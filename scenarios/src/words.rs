@@ -113,12 +113,14 @@ pub fn fault_words(fault: &Fault, scenario: &Scenario) -> String {
             after,
             on,
             down_for,
-        } => crash_point_words(&name(node), *after, on.as_ref(), *down_for),
+            strike,
+        } => point_words(*strike, &name(node), *after, on.as_ref(), *down_for),
     }
 }
 
-/// A crash point in words: `crash_point node-2 sends Vote after 1 for 30ms`.
-fn crash_point_words(
+/// A point in words: `crash_point node-2 sends Vote after 1 for 30ms`.
+fn point_words(
+    strike: sim_core::Strike,
     node: &str,
     after: u32,
     on: Option<&sim_core::Moment>,
@@ -133,7 +135,7 @@ fn crash_point_words(
     let down = down_for.map_or_else(String::new, |d| {
         format!(" for {}", crate::units::format_duration(d))
     });
-    format!("crash_point {node}{kind}{after}{down}")
+    format!("{} {node}{kind}{after}{down}", strike.point_name())
 }
 
 /// The faults of a case up to `end` (where it stopped) in scenario-file words, one

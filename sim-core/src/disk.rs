@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::fault::Moment;
+use crate::fault::{Moment, Strike};
 use crate::rng::{Chance, SimRng};
 use crate::time::SimDuration;
 
@@ -121,8 +121,10 @@ struct CrashPoint {
     left: u32,
     /// Count only this moment (every effect if `None`).
     on: Option<Moment>,
-    /// Restart this long after striking.
+    /// Restart (resume, heal) this long after striking.
     down_for: Option<SimDuration>,
+    /// What it does when it strikes.
+    strike: Strike,
     struck: bool,
 }
 
@@ -260,11 +262,13 @@ impl Disk {
         after: u32,
         on: Option<Moment>,
         down_for: Option<SimDuration>,
+        strike: Strike,
     ) {
         self.point = Some(CrashPoint {
             left: after,
             on,
             down_for,
+            strike,
             struck: false,
         });
     }
@@ -286,6 +290,11 @@ impl Disk {
         self.point.as_ref().and_then(|point| point.down_for)
     }
 
+    /// What the armed point does when it strikes.
+    pub(crate) fn crash_point_strike(&self) -> Option<Strike> {
+        self.point.as_ref().map(|point| point.strike)
+    }
+
     /// Counts one effect against the armed crash point; returns whether it happens
     /// (nothing does once the point has struck).
     #[cold]
@@ -294,7 +303,8 @@ impl Disk {
             return true;
         };
         if point.struck {
-            return false;
+            // Past a crash, nothing happens; past a pause or a cut, the handler goes on.
+            return point.strike != Strike::Crash;
         }
         let counts = match (&point.on, effect) {
             (None, Effect::Send(_) | Effect::Observe | Effect::Sync) => true,
@@ -344,9 +354,11 @@ impl Disk {
         }
     }
 
-    /// Disarms a crash point that has not struck (a restart comes first).
-    pub(crate) fn disarm_crash_point(&mut self) {
-        self.point = None;
+    /// Disarms the armed point if it strikes so (the repair of that strike came first).
+    pub(crate) fn disarm_point_of(&mut self, strike: Strike) {
+        if self.crash_point_strike() == Some(strike) {
+            self.point = None;
+        }
     }
 
     /// A data reset: the disk is empty afterwards.

@@ -111,6 +111,11 @@ pub enum Fault {
     /// after it handles a `RequestVote`", "right after it emits `voted`". With
     /// `down_for`, the node restarts that long after the point strikes: "crash right
     /// after voting, back 30 ms later", however long the point waited.
+    ///
+    /// With a `strike` other than [`Strike::Crash`] the point pauses or isolates the
+    /// node instead, once the handler in which it struck is done, for `down_for`:
+    /// "cut the new leader off right after it wins". Nothing of the handler is lost
+    /// then, but what it sent is still in flight when an isolation cuts its links.
     CrashPoint {
         /// The node.
         node: NodeId,
@@ -120,10 +125,46 @@ pub enum Fault {
         /// Count only this moment.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<Moment>,
-        /// Restart the node this long after the point strikes.
+        /// Restart the node this long after the point strikes (or resume it, or heal
+        /// its links).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         down_for: Option<SimDuration>,
+        /// What happens when it strikes: a crash, unless it says otherwise.
+        #[serde(default, skip_serializing_if = "Strike::is_crash")]
+        strike: Strike,
     },
+}
+
+/// What a [`Fault::CrashPoint`] does to its node when it strikes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strike {
+    /// Crash it on the spot, in the middle of its handler: nothing after the moment
+    /// happens, and its unsynced writes are lost. [`Fault::Restart`] disarms the point.
+    #[default]
+    Crash,
+    /// Pause it once its handler is done. [`Fault::Resume`] disarms the point.
+    Pause,
+    /// Cut all its links once its handler is done. [`Fault::HealNode`] and
+    /// [`Fault::Heal`] disarm the point.
+    Isolate,
+}
+
+impl Strike {
+    /// Is it a crash (the default, left out of serialised faults)?
+    pub fn is_crash(&self) -> bool {
+        *self == Strike::Crash
+    }
+
+    /// The scenario-file name of a point that strikes so: `crash_point`, `pause_point`,
+    /// `isolate_point`.
+    pub fn point_name(self) -> &'static str {
+        match self {
+            Strike::Crash => "crash_point",
+            Strike::Pause => "pause_point",
+            Strike::Isolate => "isolate_point",
+        }
+    }
 }
 
 /// A moment in a node's handling that a crash point can wait for, so that a fault
@@ -216,7 +257,7 @@ impl Fault {
             Fault::ClockDrift { .. } => "clock_drift",
             Fault::DiskFaults { .. } => "disk_faults",
             Fault::SetLink { .. } => "set_link",
-            Fault::CrashPoint { .. } => "crash_point",
+            Fault::CrashPoint { strike, .. } => strike.point_name(),
         }
     }
 }

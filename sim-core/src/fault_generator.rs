@@ -26,10 +26,12 @@
 //!
 //! **Faults at the right moment.** Besides crashes at random instants it draws *crash
 //! points* ([`Fault::CrashPoint`]): a crash right after one of a node's next few
-//! effects, or, given the kinds of message the nodes send
-//! ([`FaultGenerator::generate_for`]), right after the node next sends one of a kind
-//! drawn at random. A crash that lands between a reply and the sync it depends on is
-//! then a matter of a few seeds, not of luck.
+//! effects, or, given the moments a protocol names ([`FaultGenerator::generate_at`]: a
+//! kind of message sent or handled, a protocol event), right after the node next
+//! reaches one drawn at random. Pause points and isolate points wait for a moment the
+//! same way, then pause the node or cut it off ([`crate::Strike`]). A crash that lands between a reply and the
+//! sync it depends on, or a cut right after a node wins an election, is then a matter
+//! of a few seeds, not of luck.
 //!
 //! **Shapes.** Partitions into two groups; one-way cuts between two sets of nodes that
 //! need not cover the cluster (one follower deaf to the leader, say); a single cut
@@ -43,7 +45,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::disk::DiskFaults;
-use crate::fault::{ClogTarget, Fault, FaultSchedule, Moment};
+use crate::fault::{ClogTarget, Fault, FaultSchedule, Moment, Strike};
 use crate::node::NodeId;
 use crate::rng::{Chance, SimRng};
 use crate::time::{SimDuration, SimTime};
@@ -82,6 +84,14 @@ pub struct FaultWeights {
     pub clock_drift: u32,
     /// Repair every fault in force at once: a mass heal in the middle of the run.
     pub heal: u32,
+    /// Pause a node right after it reaches a moment (or one of its next few effects),
+    /// resume it later ([`crate::Strike::Pause`]).
+    #[serde(default)]
+    pub pause_point: u32,
+    /// Cut every link of a node right after it reaches a moment (or one of its next few
+    /// effects), heal it later ([`crate::Strike::Isolate`]).
+    #[serde(default)]
+    pub isolate_point: u32,
 }
 
 impl Default for FaultWeights {
@@ -97,7 +107,7 @@ impl Default for FaultWeights {
 }
 
 /// How many kinds of fault the generator knows.
-const KINDS: usize = 13;
+const KINDS: usize = 15;
 
 impl FaultWeights {
     /// No fault at all.
@@ -119,6 +129,8 @@ impl FaultWeights {
             self.link,
             self.clock_drift,
             self.heal,
+            self.pause_point,
+            self.isolate_point,
         ]
     }
 
@@ -138,6 +150,8 @@ impl FaultWeights {
             link: w[10],
             clock_drift: w[11],
             heal: w[12],
+            pause_point: w[13],
+            isolate_point: w[14],
         }
     }
 }
@@ -158,6 +172,8 @@ enum Kind {
     Link,
     ClockDrift,
     Heal,
+    PausePoint,
+    IsolatePoint,
 }
 
 /// The sorts of fault a node can suffer at once, one of each: indexes into
@@ -189,14 +205,20 @@ impl Kind {
         Kind::Link,
         Kind::ClockDrift,
         Kind::Heal,
+        Kind::PausePoint,
+        Kind::IsolatePoint,
     ];
 
     /// Which of a node's slots the fault takes, if it strikes one node.
     fn slot(self) -> Option<Slot> {
         match self {
-            Kind::Crash | Kind::ResetData | Kind::Pause | Kind::Isolate | Kind::CrashPoint => {
-                Some(Slot::Down)
-            }
+            Kind::Crash
+            | Kind::ResetData
+            | Kind::Pause
+            | Kind::Isolate
+            | Kind::CrashPoint
+            | Kind::PausePoint
+            | Kind::IsolatePoint => Some(Slot::Down),
             Kind::Clog => Some(Slot::Clog),
             Kind::ClockSkew => Some(Slot::Skew),
             Kind::ClockDrift => Some(Slot::Drift),
@@ -209,7 +231,7 @@ impl Kind {
     fn touches_network(self) -> bool {
         matches!(
             self,
-            Kind::Partition | Kind::OneWay | Kind::Isolate | Kind::Link
+            Kind::Partition | Kind::OneWay | Kind::Isolate | Kind::Link | Kind::IsolatePoint
         )
     }
 }
@@ -452,9 +474,13 @@ impl FaultGenerator {
             return;
         }
         let outage = repair.duration_since(at);
-        // A crash point waits for its moment, then keeps the node down for the outage;
-        // the restart that ends its turn disarms it if the moment never came.
-        let repair = if kind == Kind::CrashPoint {
+        // A point waits for its moment, then keeps the node out for the outage; the
+        // repair that ends its turn disarms it if the moment never came.
+        let point = matches!(
+            kind,
+            Kind::CrashPoint | Kind::PausePoint | Kind::IsolatePoint
+        );
+        let repair = if point {
             at.saturating_add(wait.max(outage)).min(self.end)
         } else {
             repair
@@ -530,8 +556,16 @@ impl FaultGenerator {
         match kind {
             Kind::Crash => (Fault::Crash(node), Fault::Restart(node)),
             Kind::CrashPoint => (
-                crash_point(node, &state.moments, outage, rng),
+                crash_point(node, &state.moments, outage, Strike::Crash, rng),
                 Fault::Restart(node),
+            ),
+            Kind::PausePoint => (
+                crash_point(node, &state.moments, outage, Strike::Pause, rng),
+                Fault::Resume(node),
+            ),
+            Kind::IsolatePoint => (
+                crash_point(node, &state.moments, outage, Strike::Isolate, rng),
+                Fault::HealNode(node),
             ),
             Kind::ResetData => (Fault::ResetData(node), Fault::Restart(node)),
             Kind::Pause => (Fault::Pause(node), Fault::Resume(node)),
@@ -722,12 +756,19 @@ fn log_uniform(min: u64, max: u64, rng: &mut SimRng) -> u64 {
     rng.between(from, to).max(min)
 }
 
-/// A crash point on `node` that keeps it down for `outage` once it strikes: half the
-/// time (if there are moments) right after it next or next but one reaches a random
-/// one of them; otherwise after one of its next few effects, now and then a later one.
-fn crash_point(node: NodeId, moments: &[Moment], outage: SimDuration, rng: &mut SimRng) -> Fault {
+/// A point on `node` that strikes as `strike` says and keeps it out for `outage` once
+/// it does: half the time (if there are moments), and always for a pause or a cut,
+/// right after it next or next but one reaches a random one of them; otherwise after
+/// one of its next few effects, now and then a later one.
+fn crash_point(
+    node: NodeId,
+    moments: &[Moment],
+    outage: SimDuration,
+    strike: Strike,
+    rng: &mut SimRng,
+) -> Fault {
     let down_for = Some(outage);
-    if !moments.is_empty() && rng.chance(1, 2) {
+    if !moments.is_empty() && (strike != Strike::Crash || rng.chance(1, 2)) {
         let on = rng.pick(moments).cloned();
         let after = rng.below(2) as u32;
         return Fault::CrashPoint {
@@ -735,6 +776,7 @@ fn crash_point(node: NodeId, moments: &[Moment], outage: SimDuration, rng: &mut 
             after,
             on,
             down_for,
+            strike,
         };
     }
     let span = 1 << rng.below(5);
@@ -744,6 +786,7 @@ fn crash_point(node: NodeId, moments: &[Moment], outage: SimDuration, rng: &mut 
         after,
         on: None,
         down_for,
+        strike,
     }
 }
 
@@ -1119,6 +1162,51 @@ mod tests {
             },
             ..*generator
         }
+    }
+
+    #[test]
+    fn pause_and_isolate_points_wait_for_a_moment_and_come_with_their_repair() {
+        let generator = only(FaultWeights {
+            pause_point: 1,
+            isolate_point: 1,
+            ..FaultWeights::NONE
+        });
+        let moments = [Moment::Emits("voted".to_string())];
+        let schedule = generator.generate_at(&nodes(3), &moments, &mut SimRng::new(2, "faults"));
+        let mut seen = [0; 2];
+        for (i, timed) in schedule.faults.iter().enumerate() {
+            let Fault::CrashPoint {
+                node,
+                on,
+                strike,
+                down_for,
+                ..
+            } = &timed.fault
+            else {
+                continue;
+            };
+            assert_eq!(
+                on.as_ref(),
+                Some(&moments[0]),
+                "always a moment, given some"
+            );
+            // (Cut short near the end, so that every fault is repaired by then.)
+            let down = down_for.expect("a down time");
+            assert!(down <= generator.outage_max && timed.at + down <= generator.end);
+            let repair = match strike {
+                Strike::Pause => Fault::Resume(*node),
+                Strike::Isolate => Fault::HealNode(*node),
+                Strike::Crash => panic!("no crash points drawn"),
+            };
+            seen[usize::from(*strike == Strike::Isolate)] += 1;
+            assert!(
+                schedule.faults[i..]
+                    .iter()
+                    .any(|later| later.fault == repair),
+                "{repair:?} follows"
+            );
+        }
+        assert!(seen[0] > 3 && seen[1] > 3, "{seen:?}");
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub use crate::context::NodeContext;
 pub use crate::core::Observation;
 pub use crate::determinism::{Divergence, check_determinism};
 pub use crate::disk::{Disk, DiskError, DiskFaults, DiskStats};
-pub use crate::fault::{ClogTarget, Fault, FaultSchedule, Moment, TimedFault};
+pub use crate::fault::{ClogTarget, Fault, FaultSchedule, Moment, Strike, TimedFault};
 pub use crate::fault_generator::{FaultGenerator, FaultWeights, Tempo};
 pub use crate::interceptor::{
     Envelope, Interceptor, InterceptorContext, InterceptorStats, Verdict,

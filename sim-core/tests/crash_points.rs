@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Recorder, at_ms, ms, recorders};
-use sim_core::{Fault, Moment, NodeId, NodeStatus, Sim, SimConfig, SimTime};
+use sim_core::{Fault, Moment, NodeId, NodeStatus, Sim, SimConfig, SimDuration, SimTime, Strike};
 
 /// A sim of three recorders with a crash point armed on node 0 at 1 ms.
 fn armed(after: u32) -> Sim<Recorder> {
@@ -16,6 +16,7 @@ fn armed(after: u32) -> Sim<Recorder> {
             after,
             on: None,
             down_for: None,
+            strike: Strike::Crash,
         },
     );
     sim.run_to(at_ms(1)).unwrap();
@@ -170,6 +171,7 @@ fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
         after: 1,
         on: Some(Moment::Sends("even".to_string())),
         down_for: None,
+        strike: Strike::Crash,
     };
     sim.schedule(at_ms(1), point);
     sim.run_to(at_ms(1)).unwrap();
@@ -185,8 +187,14 @@ fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
     assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
 }
 
-/// Two parity nodes, node 1 armed with `point` at 1 ms, then sent 1 to 4 by node 0.
+/// Two parity nodes, node 1 armed with a crash point on `on` at 1 ms, then sent 1 to 4
+/// by node 0, and run for 10 ms.
 fn parity_with(on: Moment) -> Sim<kinds::Parity> {
+    parity_struck(on, Strike::Crash, None)
+}
+
+/// [`parity_with`], with a point that strikes as `strike` says, for `down_for`.
+fn parity_struck(on: Moment, strike: Strike, down_for: Option<SimDuration>) -> Sim<kinds::Parity> {
     let mut sim = Sim::new(SimConfig::new(1));
     for _ in 0..2 {
         sim.add_node(|_| kinds::Parity::default());
@@ -195,7 +203,8 @@ fn parity_with(on: Moment) -> Sim<kinds::Parity> {
         node: NodeId(1),
         after: 0,
         on: Some(on),
-        down_for: None,
+        down_for,
+        strike,
     };
     sim.schedule(at_ms(1), point);
     sim.run_to(at_ms(1)).unwrap();
@@ -207,6 +216,48 @@ fn parity_with(on: Moment) -> Sim<kinds::Parity> {
     .expect("up");
     sim.run_for(ms(10)).unwrap();
     sim
+}
+
+#[test]
+fn a_pause_point_lets_the_handler_finish_and_holds_the_rest_until_it_resumes() {
+    let mut sim = parity_struck(
+        Moment::Handles("even".to_string()),
+        Strike::Pause,
+        Some(ms(20)),
+    );
+    assert_eq!(sim.status(NodeId(1)), NodeStatus::Paused);
+    assert_eq!(sim.node(NodeId(0)).unwrap().heard, [101, 102]);
+    sim.run_for(ms(30)).unwrap();
+    assert_eq!(sim.status(NodeId(1)), NodeStatus::Up, "resumed after 20 ms");
+    assert_eq!(sim.node(NodeId(0)).unwrap().heard, [101, 102, 103, 104]);
+    assert_eq!(sim.stats().crash_points, 1);
+}
+
+#[test]
+fn an_isolate_point_cuts_the_node_off_with_what_it_just_sent_in_flight() {
+    let mut sim = parity_struck(
+        Moment::Emits("heard even".to_string()),
+        Strike::Isolate,
+        Some(ms(20)),
+    );
+    assert_eq!(
+        sim.status(NodeId(1)),
+        NodeStatus::Up,
+        "cut off, not crashed"
+    );
+    // The handler of 2 went on past the event and echoed 102, but the cut caught it in
+    // flight, with 101 sent just before, as it caught 3 and 4 on their way in.
+    assert_eq!(sim.node(NodeId(1)).unwrap().heard, [1, 2]);
+    assert_eq!(sim.node(NodeId(0)).unwrap().heard, Vec::<u64>::new());
+    sim.run_for(ms(30)).unwrap();
+    sim.call(NodeId(0), |_, ctx| ctx.send(NodeId(1), 6))
+        .expect("up");
+    sim.run_for(ms(10)).unwrap();
+    assert_eq!(
+        sim.node(NodeId(0)).unwrap().heard,
+        [106],
+        "healed after 20 ms"
+    );
 }
 
 #[test]
@@ -254,6 +305,7 @@ fn a_point_with_a_down_time_restarts_the_node_that_long_after_it_strikes() {
             after: 0,
             on: None,
             down_for: Some(ms(30)),
+            strike: Strike::Crash,
         },
     );
     // The point waits 50 ms for its moment; the down time counts from the strike.

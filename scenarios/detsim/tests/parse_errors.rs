@@ -323,7 +323,7 @@ const SEMANTIC_MISTAKES: [(&str, &str, &str); 32] = [
     (
         "[[faults]]\nat = \"1s\"\ncrash_point = \"replica-0\"\nkind = \"Vote\"\nhandles = \"Vote\"\n",
         "7, column 11",
-        "a crash point waits for one moment",
+        "a crash_point waits for one moment",
     ),
     (
         "[[faults]]\nat = \"1s\"\ncrash = \"replica-0\"\nemits = \"voted\"\n",
@@ -413,7 +413,7 @@ const SEMANTIC_MISTAKES: [(&str, &str, &str); 32] = [
     (
         "[[faults]]\nat = \"1s\"\ncrash = \"replica-0\"\nfor = \"1s\"\n",
         "6, column 7",
-        "`for` only applies to `clog`, `clog_link` and `crash_point`",
+        "`for` only applies to `clog`, `clog_link`, `crash_point`, `pause_point` and `isolate_point`",
     ),
     (
         "[random_faults]\nmax_down = 9\n",

@@ -11,7 +11,7 @@ fn a_repro_of_default_random_faults_lists_the_kinds_they_drew_from() {
     let result = run_case(&scenario, "detsim-raft", 3);
     let file = Repro::of(&scenario, &result).to_toml(None);
     assert!(
-        file.contains("kinds = [\"crash\", \"pause\", \"partition\", \"one_way\", \"isolate\", \"clog\", \"clock_skew\", \"crash_point\", \"link\", \"clock_drift\", \"heal\"]"),
+        file.contains("kinds = [\"crash\", \"pause\", \"partition\", \"one_way\", \"isolate\", \"clog\", \"clock_skew\", \"crash_point\", \"link\", \"clock_drift\", \"heal\", \"pause_point\", \"isolate_point\"]"),
         "{file}"
     );
     // Raft's fault model times the generator by its 150 ms election timeout, and a

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use sim_core::{
     ClogTarget, DiskFaults, Fault, FaultGenerator, FaultSchedule, FaultWeights, Moment, NodeId,
-    Partition, SimDuration, SimTime, Tempo,
+    Partition, SimDuration, SimTime, Strike, Tempo,
 };
 use toml::Spanned;
 
@@ -62,6 +62,8 @@ fn action_kind(action: &str) -> Option<FaultKind> {
         "clock_drift" => FaultKind::ClockDrift,
         "disk_faults" => FaultKind::Disk,
         "crash_point" => FaultKind::CrashPoint,
+        "pause_point" => FaultKind::PausePoint,
+        "isolate_point" => FaultKind::IsolatePoint,
         _ => return None,
     })
 }
@@ -190,11 +192,11 @@ impl Validator<'_> {
         if let Some(text) = &fault.lasting
             && fault.clog.is_none()
             && fault.clog_link.is_none()
-            && fault.crash_point.is_none()
+            && point_of(fault).is_none()
         {
             return Err(self.source.error(
                 text.span(),
-                "`for` only applies to `clog`, `clog_link` and `crash_point`",
+                "`for` only applies to `clog`, `clog_link`, `crash_point`, `pause_point` and `isolate_point`",
             ));
         }
         if let Some(faults) = self.crash_points(fault, names)? {
@@ -227,8 +229,9 @@ impl Validator<'_> {
         self.network_actions(fault, names, span)
     }
 
-    /// A `crash_point` entry's faults, or `None` if the entry is something else (then
-    /// `after` and `kind` are refused).
+    /// A `crash_point`, `pause_point` or `isolate_point` entry's faults, or `None` if
+    /// the entry is something else (then `after`, `kind`, `handles` and `emits` are
+    /// refused).
     fn crash_points(
         &self,
         fault: &FaultFile,
@@ -239,15 +242,18 @@ impl Validator<'_> {
             ("handles", &fault.handles),
             ("emits", &fault.emits),
         ];
-        let Some(list) = &fault.crash_point else {
+        let Some((list, strike)) = point_of(fault) else {
             let modifier = fault.after.as_ref().map(|a| ("after", a.span()));
             let mut given = moments
                 .iter()
                 .filter_map(|(name, t)| Some((*name, t.as_ref()?.span())));
             if let Some((name, span)) = modifier.or(given.next()) {
-                return Err(self
-                    .source
-                    .error(span, format!("`{name}` only applies to `crash_point`")));
+                return Err(self.source.error(
+                    span,
+                    format!(
+                        "`{name}` only applies to `crash_point`, `pause_point` and `isolate_point`"
+                    ),
+                ));
             }
             return Ok(None);
         };
@@ -266,7 +272,10 @@ impl Validator<'_> {
                 let span = second.map_or(0..0, Spanned::span);
                 return Err(self.source.error(
                     span,
-                    "a crash point waits for one moment: give one of `kind`, `handles` and `emits`",
+                    format!(
+                        "a {} waits for one moment: give one of `kind`, `handles` and `emits`",
+                        strike.point_name()
+                    ),
                 ));
             }
         };
@@ -283,6 +292,7 @@ impl Validator<'_> {
                     after,
                     on: on.clone(),
                     down_for,
+                    strike,
                 })
                 .collect(),
         ))
@@ -787,7 +797,7 @@ impl Validator<'_> {
 }
 
 /// The names of the actions a fault entry sets.
-const ACTIONS: [&str; 20] = [
+const ACTIONS: [&str; 22] = [
     "crash",
     "restart",
     "reset_data",
@@ -807,8 +817,21 @@ const ACTIONS: [&str; 20] = [
     "clock_drift",
     "disk_faults",
     "crash_point",
+    "pause_point",
+    "isolate_point",
     "(and `for`, `every`, `after` as modifiers)",
 ];
+
+/// The nodes of a point entry and how its point strikes, if the entry is one.
+fn point_of(fault: &FaultFile) -> Option<(&Names, Strike)> {
+    [
+        (&fault.crash_point, Strike::Crash),
+        (&fault.pause_point, Strike::Pause),
+        (&fault.isolate_point, Strike::Isolate),
+    ]
+    .into_iter()
+    .find_map(|(names, strike)| Some((names.as_ref()?, strike)))
+}
 
 fn action_names(fault: &FaultFile) -> Vec<&'static str> {
     let flags = [
@@ -831,6 +854,8 @@ fn action_names(fault: &FaultFile) -> Vec<&'static str> {
         fault.clock_drift.is_some(),
         fault.disk_faults.is_some(),
         fault.crash_point.is_some(),
+        fault.pause_point.is_some(),
+        fault.isolate_point.is_some(),
     ];
     ACTIONS
         .iter()

@@ -2,13 +2,14 @@
 
 use crate::core::{Delivery, Event, TimerEvent};
 use crate::disk::Effect;
-use crate::fault::{ClogTarget, Fault};
+use crate::fault::{ClogTarget, Fault, Strike};
 use crate::network::Arrival;
 use crate::node::{Node, NodeId, NodeStatus};
 use crate::rng::fnv1a;
 use crate::sim::Sim;
 use crate::timer::TimerSlots;
 use crate::topology::EdgeChange;
+use crate::topology::Partition;
 use crate::trace::StepKind;
 
 /// What to do with an event addressed to a node, given the node's status.
@@ -233,7 +234,8 @@ impl<N: Node> Sim<N> {
         match fault {
             Fault::Crash(node) => self.crash(node),
             Fault::Restart(node) => {
-                self.slots[node.index()].env.disk.disarm_crash_point();
+                let disk = &mut self.slots[node.index()].env.disk;
+                disk.disarm_point_of(Strike::Crash);
                 self.restart(node);
             }
             Fault::CrashPoint {
@@ -241,10 +243,11 @@ impl<N: Node> Sim<N> {
                 after,
                 on,
                 down_for,
+                strike,
             } => {
                 let slot = &mut self.slots[node.index()];
                 if slot.status != NodeStatus::Down {
-                    slot.env.disk.arm_crash_point(after, on, down_for);
+                    slot.env.disk.arm_crash_point(after, on, down_for, strike);
                 }
             }
             Fault::ResetData(node) => {
@@ -257,17 +260,26 @@ impl<N: Node> Sim<N> {
                     slot.status = NodeStatus::Paused;
                 }
             }
-            Fault::Resume(node) => self.resume(node),
+            Fault::Resume(node) => {
+                let disk = &mut self.slots[node.index()].env.disk;
+                disk.disarm_point_of(Strike::Pause);
+                self.resume(node);
+            }
             Fault::Partition(partition) => {
                 let sequence = self.core.queue.next_sequence();
                 let changes = self.core.network.partition(&partition, sequence);
                 self.notify_links(&changes);
             }
             Fault::Heal => {
+                for slot in &mut self.slots {
+                    slot.env.disk.disarm_point_of(Strike::Isolate);
+                }
                 let changes = self.core.network.heal();
                 self.notify_links(&changes);
             }
             Fault::HealNode(node) => {
+                let disk = &mut self.slots[node.index()].env.disk;
+                disk.disarm_point_of(Strike::Isolate);
                 let changes = self.core.network.heal_node(node);
                 self.notify_links(&changes);
             }
@@ -311,27 +323,54 @@ impl<N: Node> Sim<N> {
         slot.deferred.clear();
     }
 
-    /// After a handler: crashes the node if its crash point struck during it.
+    /// After a handler: crashes, pauses or isolates the node if its point struck
+    /// during it, and schedules the repair its `down_for` asks for.
     #[cold]
     #[inline(never)]
     pub(super) fn strike(&mut self, node: NodeId) {
-        let disk = &self.slots[node.index()].env.disk;
-        if disk.crash_point_struck() {
-            if let Some(down_for) = disk.crash_point_down_for() {
-                let back = self.core.now.saturating_add(down_for);
-                self.schedule(back, Fault::Restart(node));
-            }
-            self.stats.crash_points += 1;
-            // Who is up changed outside a fault's step: checks that cache by the
-            // fault epoch must look again.
-            self.core.epoch += 1;
-            tracing::info!(
-                t_ns = self.core.now.as_nanos(),
-                node = node.0,
-                "crash point struck"
-            );
-            self.crash(node);
+        let disk = &mut self.slots[node.index()].env.disk;
+        if !disk.crash_point_struck() {
+            return;
         }
+        let strike = disk.crash_point_strike().unwrap_or_default();
+        let down_for = disk.crash_point_down_for();
+        disk.disarm_point_of(strike);
+        let repair = match strike {
+            Strike::Crash => {
+                self.crash(node);
+                Fault::Restart(node)
+            }
+            Strike::Pause => {
+                let slot = &mut self.slots[node.index()];
+                if slot.status == NodeStatus::Up {
+                    slot.status = NodeStatus::Paused;
+                }
+                Fault::Resume(node)
+            }
+            Strike::Isolate => {
+                let sequence = self.core.queue.next_sequence();
+                let changes = self
+                    .core
+                    .network
+                    .partition(&Partition::Isolate(node), sequence);
+                self.notify_links(&changes);
+                Fault::HealNode(node)
+            }
+        };
+        if let Some(down_for) = down_for {
+            let back = self.core.now.saturating_add(down_for);
+            self.schedule(back, repair);
+        }
+        self.stats.crash_points += 1;
+        // Who is up and linked changed outside a fault's step: checks that cache by
+        // the fault epoch must look again.
+        self.core.epoch += 1;
+        tracing::info!(
+            t_ns = self.core.now.as_nanos(),
+            node = node.0,
+            strike = strike.point_name(),
+            "crash point struck"
+        );
     }
 
     fn restart(&mut self, node: NodeId) {
