@@ -97,10 +97,14 @@ pub struct FaultWeights {
 impl Default for FaultWeights {
     /// Every fault kind equally likely (a weight of 4 each), and a mass heal a quarter
     /// as likely as any one of them (1): heals that came as often as faults would cut
-    /// short the long outages that partition bugs need.
+    /// short the long outages that partition bugs need. Pause and isolate points are a
+    /// quarter as likely too: they are pauses and cuts, aimed, and as likely as the
+    /// others they would crowd out the crashes.
     fn default() -> Self {
         FaultWeights {
             heal: 1,
+            pause_point: 1,
+            isolate_point: 1,
             ..FaultWeights::from_array([4; KINDS])
         }
     }

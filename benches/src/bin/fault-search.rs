@@ -39,7 +39,7 @@ struct Model {
     counter: bool,
 }
 
-const MODELS: [Model; 4] = [
+const MODELS: [Model; 5] = [
     Model {
         name: "counter: ack before sync",
         class: "durability",
@@ -53,6 +53,15 @@ const MODELS: [Model; 4] = [
         name: "counter: silent after restart",
         class: "liveness after a crash",
         buggy: "scenarios/third-party/counter/scenarios/stalls.toml",
+        fixed: "scenarios/third-party/counter/scenarios/fixed.toml",
+        implementation: "counter",
+        hand_tuned: true,
+        counter: true,
+    },
+    Model {
+        name: "counter: trusts another node's clock",
+        class: "clocks",
+        buggy: "scenarios/third-party/counter/scenarios/clocks.toml",
         fixed: "scenarios/third-party/counter/scenarios/fixed.toml",
         implementation: "counter",
         hand_tuned: true,
@@ -236,7 +245,7 @@ fn generator(registry: &Registry, scenario: &Scenario, mode: &str) -> Result<Sce
 }
 
 /// The generator as its defaults were before fault models: the kinds of `new` less
-/// those drawn since (crash points, cut links, drift, heals), 5 s between faults,
+/// those drawn since (crash, pause and isolate points, cut links, drift, heals), 5 s between faults,
 /// outages of 1–10 s (drawn log-uniformly, as today's are; they used to be uniform), clock jumps as large as the longest outage, one node down,
 /// crashes that lose every unsynced write, and one steady pace.
 fn old_defaults(new: &FaultGenerator) -> FaultGenerator {
@@ -255,6 +264,8 @@ fn old_defaults(new: &FaultGenerator) -> FaultGenerator {
             link: 0,
             clock_drift: 0,
             heal: 0,
+            pause_point: 0,
+            isolate_point: 0,
             ..new.weights
         },
         ..old

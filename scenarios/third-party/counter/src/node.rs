@@ -11,7 +11,7 @@
 //! planted bug: it acknowledges at once and leaves the sync to the next flush, so a crash
 //! inside that window loses increments that clients were told had happened.
 
-use sim_core::{Context, Node, NodeId, SimDuration};
+use sim_core::{Context, Node, NodeId, SimDuration, SimTime};
 
 /// When a node acknowledges an increment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +34,10 @@ pub struct Settings {
     /// Whether a restarted node gossips again. `false` is a second planted bug, a
     /// liveness one: a node back from a crash takes increments but never tells anyone.
     pub gossip_after_restart: bool,
+    /// Drop views stamped longer ago than this by this node's clock. Set, it is a
+    /// third planted bug, a clock one: the stamp is the sender's clock, and two clocks
+    /// are not one, so a node whose clock is behind by more than this is never heard.
+    pub view_max_age: Option<SimDuration>,
 }
 
 impl Default for Settings {
@@ -43,13 +47,15 @@ impl Default for Settings {
             flush_interval: SimDuration::from_millis(10),
             ack: Ack::AfterSync,
             gossip_after_restart: true,
+            view_max_age: None,
         }
     }
 }
 
-/// What nodes send each other: a view, the highest count known of every node.
+/// What nodes send each other: a view, the highest count known of every node, stamped
+/// with the sender's clock.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct View(pub Vec<u64>);
+pub struct View(pub Vec<u64>, pub SimTime);
 
 /// A node's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,8 +176,14 @@ impl Node for CounterNode {
         self.start_timers(ctx, self.settings.gossip_after_restart);
     }
 
-    fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, view: View) {
-        for (index, (mine, theirs)) in self.counts.iter_mut().zip(view.0).enumerate() {
+    fn on_message(&mut self, ctx: &mut Context<'_, Self>, _: NodeId, view: View) {
+        let View(counts, stamped) = view;
+        if let Some(max_age) = self.settings.view_max_age
+            && ctx.now() > stamped.saturating_add(max_age)
+        {
+            return; // The planted clock bug: `stamped` is another node's clock.
+        }
+        for (index, (mine, theirs)) in self.counts.iter_mut().zip(counts).enumerate() {
             if index != self.id.index() {
                 *mine = (*mine).max(theirs);
             }
@@ -181,7 +193,7 @@ impl Node for CounterNode {
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, tick: Tick) {
         match tick {
             Tick::Gossip => {
-                ctx.broadcast(View(self.counts.clone()));
+                ctx.broadcast(View(self.counts.clone(), ctx.now()));
                 ctx.set_timer(self.settings.gossip_interval, Tick::Gossip);
             }
             Tick::Flush => {

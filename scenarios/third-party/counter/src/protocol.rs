@@ -31,6 +31,10 @@ pub struct ClusterTable {
     /// liveness bug).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gossip_after_restart: Option<bool>,
+    /// Drop views stamped longer ago than this (default: keep every view; set, it is
+    /// the planted clock bug).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view_max_age: Option<Text>,
 }
 
 /// `[workload]`: increments at random nodes.
@@ -168,6 +172,9 @@ impl Protocol for Counter {
         }
         if let Some(gossip) = cluster.gossip_after_restart {
             settings.gossip_after_restart = gossip;
+        }
+        if let Some(text) = &cluster.view_max_age {
+            settings.view_max_age = Some(source.duration(text)?);
         }
         let workload = match &tables.workload {
             Some(table) => Some(load(&tables, table.get_ref())?),

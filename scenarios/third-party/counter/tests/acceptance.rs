@@ -375,3 +375,25 @@ fn a_crash_timed_by_the_protocols_own_event_finds_the_bug_at_once() {
     let error = parse_error(&text("before_sync").replace("\"acked\"", "\"ack\""));
     assert!(error.contains("its events are: acked"), "{error}");
 }
+
+#[test]
+fn a_node_that_trusts_another_nodes_clock_is_caught_while_a_quorum_is_connected() {
+    let clocks = scenario("clocks.toml");
+    let (seed, failure) = (0..50)
+        .map(|seed| (seed, run_case(&clocks, "counter", seed)))
+        .find(|(_, result)| result.verdict.is_failure())
+        .expect("the clock bug is found within 50 seeds");
+    let violation = failure.violation.as_ref().expect("a violation");
+    assert_eq!(violation.check, counter::protocol::SPREADS_WHILE_CONNECTED);
+    let words = scenarios::words::schedule_words(&clocks, seed, violation.time, 50);
+    assert!(
+        words.contains("clock_skew") || words.contains("clock_drift"),
+        "a clock fault came first: {words}"
+    );
+    // The same schedule, with every view kept, passes.
+    let text = std::fs::read_to_string(clocks.path.as_ref().unwrap()).unwrap();
+    let trusting = counter::registry()
+        .parse(&text.replace("view_max_age = \"500ms\"\n", ""), None)
+        .unwrap();
+    assert_verdict(&trusting, seed, Verdict::Pass);
+}

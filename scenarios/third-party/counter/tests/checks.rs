@@ -56,7 +56,7 @@ fn no_phantoms_catches_a_forged_view() {
     let mut sim = cluster(Ack::AfterSync);
     sim.intercept("forger", |_, envelope| {
         if envelope.sent_at >= SimTime::from_millis(500) {
-            Verdict::Replace(View(vec![99, 0, 0]))
+            Verdict::Replace(View(vec![99, 0, 0], envelope.sent_at))
         } else {
             Verdict::Pass
         }
