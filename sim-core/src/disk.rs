@@ -16,6 +16,49 @@
 //! - a **read error** makes one read fail; reading again may succeed.
 //!
 //! Nothing else can go wrong: synced, uncorrupted data always survives a crash.
+//!
+//! # Storage of a type of your own
+//!
+//! The engine's faults reach only this disk. A node that keeps its durable state in a
+//! type of its own (a library's in-memory log store, say) loses that copy with the
+//! rest of its memory at a crash, which is right, but nothing of it comes back unless
+//! it was also written here. So write through: stage every durable change on the disk
+//! as you make it in your type, [`Disk::sync`] where your storage would fsync, and
+//! rebuild your type from the disk in `on_recover`. Encode values with
+//! [`crate::encoding`]. detsim's raft-rs adapter does this with raft-rs's `MemStorage`
+//! (`node-model/src/raft_rs/storage.rs`).
+//!
+//! ```
+//! use sim_core::encoding::{decode, encode};
+//! use sim_core::{Disk, SimRng};
+//!
+//! /// A store of the node's own, kept on the disk as well, one key per entry.
+//! #[derive(Default)]
+//! struct Log(Vec<String>);
+//!
+//! impl Log {
+//!     fn append(&mut self, disk: &mut Disk, entry: &str) {
+//!         self.0.push(entry.to_string());
+//!         disk.write(&format!("log/{:020}", self.0.len()), encode(entry));
+//!         disk.write("log/len", encode(&self.0.len()));
+//!     }
+//!
+//!     /// The log as the disk holds it, after a restart.
+//!     fn load(disk: &mut Disk) -> Log {
+//!         let len: usize = disk.peek("log/len").map_or(0, |b| decode(b).unwrap());
+//!         let entry = |i: usize| decode(disk.peek(&format!("log/{i:020}")).unwrap()).unwrap();
+//!         Log((1..=len).map(entry).collect())
+//!     }
+//! }
+//!
+//! let mut disk = Disk::new(SimRng::new(1, "disk"));
+//! let mut log = Log::default();
+//! log.append(&mut disk, "x = 1");
+//! disk.sync(); // Where the store would fsync.
+//! log.append(&mut disk, "x = 2");
+//! // (A crash here loses "x = 2"; what was synced comes back.)
+//! assert_eq!(Log::load(&mut disk).0, ["x = 1", "x = 2"], "unsynced writes are read back until a crash");
+//! ```
 
 use std::collections::BTreeMap;
 
