@@ -257,9 +257,11 @@ pub struct FaultGenerator {
     /// The most nodes crashed, paused or isolated at once.
     pub max_down: u32,
     /// The largest clock jump, either way (drawn log-uniformly up to it).
+    #[serde(default)]
     pub clock_skew_max: SimDuration,
     /// The largest clock drift, fast or slow, in parts per million (drawn
     /// log-uniformly up to it; at most [`crate::clock::DRIFT_PPM_MAX`]).
+    #[serde(default)]
     pub clock_drift_max_ppm: u32,
     /// With what chance each write not yet synced survives a crash the generator draws
     /// ([`DiskFaults::unsynced_kept`], set on the node's disk from the crash to the

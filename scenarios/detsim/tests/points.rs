@@ -63,3 +63,20 @@ fn a_point_takes_one_moment_and_its_modifiers_only_with_a_point() {
         "{stray}"
     );
 }
+
+#[test]
+fn disk_faults_that_damage_nothing_need_no_claim_of_disk_faults() {
+    let parse = |chances: &str| {
+        let text = format!(
+            "protocol = \"raft\"\nduration = \"5s\"\n[[faults]]\nat = \"1s\"\n\
+             disk_faults = {{ node = \"replica-0\", {chances} }}\n"
+        );
+        detsim::registry().parse(&text, None).map(|_| ())
+    };
+    // Raft claims no disk faults: damage is refused, keeping unsynced writes or zero
+    // chances are not damage.
+    assert!(parse("unsynced_kept = \"50%\"").is_ok());
+    assert!(parse("lost_write = \"0%\", read_error = \"0%\"").is_ok());
+    let error = parse("lost_write = \"1%\"").unwrap_err().to_string();
+    assert!(error.contains("disk"), "{error}");
+}

@@ -69,11 +69,17 @@ fn action_kind(action: &str) -> Option<FaultKind> {
 }
 
 /// Does a `disk_faults` entry make the disk lose, damage or fail anything? One that only
-/// sets `unsynced_kept` (or turns faults off) does not: a protocol need not claim
-/// `disk` to take it.
+/// sets `unsynced_kept`, or sets the others to `"0%"` (turns faults off), does not: a
+/// protocol need not claim `disk` to take it. (A chance that does not parse counts as
+/// damage; its own error comes when the entry is read.)
 fn damages_disk(fault: &FaultFile) -> bool {
+    let damages = |chance: &Option<crate::file::Text>| {
+        chance.as_ref().is_some_and(|text| {
+            crate::units::parse_chance(text.get_ref()).map_or(true, |c| !c.is_never())
+        })
+    };
     fault.disk_faults.as_ref().is_some_and(|disk| {
-        disk.lost_write.is_some() || disk.corrupt_write.is_some() || disk.read_error.is_some()
+        damages(&disk.lost_write) || damages(&disk.corrupt_write) || damages(&disk.read_error)
     })
 }
 
