@@ -23,6 +23,8 @@ struct TraceLine<'a> {
     sent_at_ns: Option<u64>,
     message: &'a str,
     hash: String,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    events: &'a [String],
 }
 
 /// Writes `trace` as JSON lines, one per step, naming nodes as the scenario does.
@@ -41,6 +43,7 @@ pub fn write_json_lines(trace: &Trace, scenario: &Scenario, path: &Path) -> Resu
             sent_at_ns: record.sent_at.map(|t| t.as_nanos()),
             message: &record.detail,
             hash: format!("0x{:016x}", record.hash),
+            events: &record.events,
         };
         let text = serde_json::to_string(&line).expect("trace lines serialise");
         writeln!(out, "{text}")

@@ -132,8 +132,9 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     /// that a fault can be timed by: a crash point waiting for it
     /// ([`crate::Moment::Emits`]) strikes right here, and nothing after it in the
     /// handler happens. Name the events the nodes emit in the scenario protocol's
-    /// `events` so that the fault generator draws them. Otherwise it changes nothing:
-    /// a run with events and one without are the same run.
+    /// `events` so that the fault generator draws them. A full trace
+    /// ([`crate::SimConfig::record_trace`]) lists the events of each step. Otherwise it
+    /// changes nothing: a run with events and one without are the same run.
     ///
     /// ```
     /// use sim_core::{Context, Fault, Moment, Node, NodeId, NodeStatus, Sim, SimConfig, SimTime};
@@ -165,8 +166,11 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     /// ```
     #[inline]
     pub fn event(&mut self, name: &str) {
-        if self.env.disk.crash_point_armed() {
-            self.env.disk.effect(Effect::Event(name));
+        if self.env.disk.crash_point_armed() && !self.env.disk.effect(Effect::Event(name)) {
+            return;
+        }
+        if let Some(events) = &mut self.core.events {
+            events.push(name.to_string());
         }
     }
 

@@ -113,6 +113,8 @@ pub(crate) struct Core<M, T, O> {
     pub(crate) epoch: u64,
     /// The node type's [`crate::Node::message_kind`].
     pub(crate) message_kind: fn(&M) -> &'static str,
+    /// The protocol events of the step so far, when a full trace is recorded.
+    pub(crate) events: Option<Vec<String>>,
 }
 
 impl<M: Clone + 'static, T, O> Core<M, T, O> {

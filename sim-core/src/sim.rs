@@ -199,6 +199,7 @@ impl<N: Node> Sim<N> {
             chain: Chain::new(),
             timers: TimerSlots::default(),
             observations: Vec::new(),
+            events: config.record_trace.then(Vec::new),
             node_count: 0,
             held: Vec::new(),
             epoch: 0,
@@ -569,6 +570,7 @@ impl<N: Node> Sim<N> {
 
     /// Takes the full record so far (empty if recording was off).
     pub fn take_trace(&mut self) -> Trace {
+        self.attach_events();
         Trace {
             seed: self.seed,
             records: self
@@ -719,14 +721,28 @@ impl<N: Node> Sim<N> {
                 sent_at,
                 detail: detail(),
                 hash,
+                events: Vec::new(),
             });
         }
+    }
+
+    /// Moves the protocol events of the last step into its trace record (when the next
+    /// step is recorded, or the trace taken: nothing to do on the hot path).
+    fn attach_events(&mut self) {
+        let Some(events) = &mut self.core.events else {
+            return;
+        };
+        if let Some(record) = self.trace.records.as_mut().and_then(|r| r.last_mut()) {
+            record.events.append(events);
+        }
+        events.clear();
     }
 
     /// Adds a step to the full trace.
     #[cold]
     #[inline(never)]
     fn record(&mut self, record: TraceRecord) {
+        self.attach_events();
         if let Some(records) = &mut self.trace.records {
             records.push(record);
         }

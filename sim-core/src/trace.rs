@@ -165,6 +165,9 @@ pub struct TraceRecord {
     pub detail: String,
     /// The trace hash after this step.
     pub hash: u64,
+    /// The protocol events the node emitted during the step
+    /// ([`crate::NodeContext::event`]), in order.
+    pub events: Vec<String>,
 }
 
 impl fmt::Display for TraceRecord {
@@ -175,7 +178,11 @@ impl fmt::Display for TraceRecord {
             (None, Some(node)) => write!(f, " {node}")?,
             _ => {}
         }
-        write!(f, " {}", self.detail)
+        write!(f, " {}", self.detail)?;
+        if !self.events.is_empty() {
+            write!(f, " [{}]", self.events.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -258,6 +265,7 @@ mod tests {
             sent_at: Some(SimTime::ZERO),
             detail: detail.to_string(),
             hash: step,
+            events: Vec::new(),
         }
     }
 

@@ -323,3 +323,37 @@ fn a_point_with_a_down_time_restarts_the_node_that_long_after_it_strikes() {
     assert_eq!(received(&sim, 2), [2]);
     assert_eq!(sim.stats().crash_points, 1);
 }
+
+#[test]
+fn a_full_trace_lists_the_events_of_each_step_and_the_hash_ignores_them() {
+    let run = |record_trace: bool| {
+        let mut sim = Sim::new(SimConfig {
+            record_trace,
+            ..SimConfig::new(1)
+        });
+        for _ in 0..2 {
+            sim.add_node(|_| kinds::Parity::default());
+        }
+        sim.call(NodeId(0), |_, ctx| ctx.send(NodeId(1), 2))
+            .expect("up");
+        sim.run_for(ms(10)).unwrap();
+        sim
+    };
+    let mut recorded = run(true);
+    assert_eq!(recorded.trace_hash(), run(false).trace_hash());
+    let trace = recorded.take_trace();
+    let with_events: Vec<_> = trace
+        .records
+        .iter()
+        .filter(|r| !r.events.is_empty())
+        .collect();
+    // Node 1 heard 2 and emitted "heard even"; node 0 heard the echo, 102.
+    assert_eq!(with_events.len(), 2, "{:?}", trace.records);
+    assert_eq!(with_events[0].events, ["heard even"]);
+    assert_eq!(with_events[0].node, Some(NodeId(1)));
+    assert!(
+        with_events[0].to_string().ends_with("[heard even]"),
+        "{}",
+        with_events[0]
+    );
+}
