@@ -456,6 +456,7 @@ fn a_crash_point_on_the_voted_event_kills_the_voter_before_its_vote_is_durable_o
             on: Some(sim_core::Moment::Emits(raft::EVENT_VOTED.to_string())),
             down_for: None,
             strike: sim_core::Strike::Crash,
+            until: None,
         },
     );
     sim.run_for(ms(1)).unwrap();

@@ -460,3 +460,25 @@ fn an_invalid_config_is_explained() {
     assert!(error.contains("tick_interval"), "{error}");
     assert!(RaftRsConfig::default().validate().is_ok());
 }
+
+#[test]
+fn raft_rs_replicas_emit_the_events_raft_lists_so_points_can_wait_for_them() {
+    for event in raft::EVENTS {
+        let (mut sim, _) = checked_cluster(7, 3);
+        for node in raft::replicas(&sim) {
+            sim.schedule(
+                sim_core::SimTime::ZERO,
+                sim_core::Fault::CrashPoint {
+                    node,
+                    after: 0,
+                    on: Some(sim_core::Moment::Emits(event.to_string())),
+                    down_for: Some(ms(50)),
+                    strike: sim_core::Strike::Crash,
+                    until: None,
+                },
+            );
+        }
+        sim.run_for(SimDuration::from_secs(3)).unwrap();
+        assert!(sim.stats().crash_points >= 1, "no replica emitted {event}");
+    }
+}

@@ -340,18 +340,18 @@ pub struct FaultFile {
     /// (for `for`, or until a heal): what they just sent is lost in flight.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub isolate_point: Option<Names>,
-    /// With `crash_point`: how many effects each node still makes before the one after
+    /// With a point: how many effects each node still makes before the one after
     /// which it dies (default 0: right after the next).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<Spanned<u32>>,
-    /// With `crash_point`: count only messages of this kind sent (`"Vote"`).
+    /// With a point: count only messages of this kind sent (`"Vote"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<Text>,
-    /// With `crash_point`: count only messages of this kind handled
-    /// (`"RequestVote"`); the handler runs to its end, then the node crashes.
+    /// With a point: count only messages of this kind handled (`"RequestVote"`); the
+    /// handler runs to its end, then the point strikes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handles: Option<Text>,
-    /// With `crash_point`: count only this protocol event emitted (`"voted"`).
+    /// With a point: count only this protocol event emitted (`"voted"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emits: Option<Text>,
 }
@@ -379,6 +379,10 @@ pub struct RandomFaultsFile {
     /// `outage_min`, `outage_max` and `clock_skew_max` (default: the protocol's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_scale: Option<Text>,
+    /// Which moments points may wait for: some of `"sends"`, `"handles"`, `"emits"`
+    /// (default: all three).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moments: Option<Spanned<Vec<Text>>>,
     /// `"varied"` (the default: episodes of bursts and calm around `mean_interval`) or
     /// `"steady"` (one pace for the whole run).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -53,7 +53,9 @@ pub use case::{
 };
 pub use error::InputError;
 pub use file::{Spanned, Text, built};
-pub use model::{Heal, HealNodes, HealOthers, RandomFaults, Scenario, WhileConnected};
+pub use model::{
+    DrawnMoments, Heal, HealNodes, HealOthers, RandomFaults, Scenario, WhileConnected,
+};
 pub use parse::{Source, node_listing};
 pub use protocol::{
     Case, Facts, FaultKind, FaultKinds, FaultModel, FinalCheck, HealPhase, Implementation,

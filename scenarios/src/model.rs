@@ -24,6 +24,42 @@ pub struct RandomFaults {
     pub generator: FaultGenerator,
     /// Draw the enabled kinds and their weights anew for every seed (swarm testing).
     pub swarm: bool,
+    /// Which moments points may wait for.
+    pub moments: DrawnMoments,
+}
+
+/// Which of the protocol's moments the generator's points may wait for
+/// (`[random_faults] moments`): sending a kind of message, handling one, emitting an
+/// event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrawnMoments {
+    /// Sending a message of a kind the protocol lists.
+    pub sends: bool,
+    /// Handling a message of a kind the protocol lists.
+    pub handles: bool,
+    /// Emitting an event the protocol lists.
+    pub emits: bool,
+}
+
+impl DrawnMoments {
+    /// Every moment.
+    pub const ALL: DrawnMoments = DrawnMoments {
+        sends: true,
+        handles: true,
+        emits: true,
+    };
+
+    /// The names of the drawn families, as files write them.
+    pub fn names(self) -> Vec<&'static str> {
+        [
+            (self.sends, "sends"),
+            (self.handles, "handles"),
+            (self.emits, "emits"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
 }
 
 impl RandomFaults {
@@ -262,11 +298,24 @@ impl Scenario {
         self.requests
     }
 
-    /// The moments the generator's crash points may wait for: sending and handling each
-    /// kind of message, and emitting each protocol event.
+    /// The moments the generator's points may wait for: sending and handling each kind
+    /// of message, and emitting each protocol event, as `[random_faults] moments` allows.
     pub fn moments(&self) -> Vec<Moment> {
-        let mut moments = Moment::of_messages(&self.message_kinds);
-        moments.extend(self.events.iter().map(|e| Moment::Emits((*e).to_string())));
+        let drawn = self
+            .random_faults
+            .as_ref()
+            .map_or(DrawnMoments::ALL, |random| random.moments);
+        let text = |name: &&str| (*name).to_string();
+        let mut moments = Vec::new();
+        if drawn.sends {
+            moments.extend(self.message_kinds.iter().map(text).map(Moment::Sends));
+        }
+        if drawn.handles {
+            moments.extend(self.message_kinds.iter().map(text).map(Moment::Handles));
+        }
+        if drawn.emits {
+            moments.extend(self.events.iter().map(text).map(Moment::Emits));
+        }
         moments
     }
 

@@ -598,6 +598,8 @@ impl fmt::Display for FaultKind {
 /// let kinds = FaultKinds::ALL.without(FaultKind::Disk).without(FaultKind::ResetData);
 /// assert!(kinds.contains(FaultKind::Crash));
 /// assert!(!kinds.contains(FaultKind::Disk));
+/// // Without pauses, no pause points either.
+/// assert!(!kinds.without(FaultKind::Pause).contains(FaultKind::PausePoint));
 /// assert_eq!(kinds.iter().count(), 13);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -626,9 +628,15 @@ impl FaultKinds {
         FaultKinds(self.0 & !kind.bit())
     }
 
-    /// Is `kind` in the set?
+    /// Is `kind` in the set? A pause point needs pauses as well, and an isolate point
+    /// isolation: a protocol that leaves out a kind leaves out its aimed form too.
     pub fn contains(self, kind: FaultKind) -> bool {
-        self.0 & kind.bit() != 0
+        let needs = match kind {
+            FaultKind::PausePoint => FaultKind::Pause.bit(),
+            FaultKind::IsolatePoint => FaultKind::Isolate.bit(),
+            _ => 0,
+        };
+        self.0 & (kind.bit() | needs) == kind.bit() | needs
     }
 
     /// The kinds in the set, in [`FaultKind::ALL`] order.

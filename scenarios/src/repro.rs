@@ -178,10 +178,15 @@ impl Repro {
         };
         let mut file = read_file(source, &located)?;
         if let Some(table) = &mut file.scenario.random_faults {
-            // Written before the pace could vary: the generator ran at a steady one.
+            // Written before the pace could vary: the generator ran at a steady one, and
+            // its crash points waited only for messages sent.
             table
                 .tempo
                 .get_or_insert_with(|| crate::file::built("steady".to_string()));
+            let sends = vec![crate::file::built("sends".to_string())];
+            table
+                .moments
+                .get_or_insert_with(|| Spanned::new(0..0, sends));
         }
         let hash_text = file.expected_trace_hash.get_ref();
         let expected_trace_hash = hash_text
@@ -314,4 +319,8 @@ fn pin_generator(table: &mut crate::file::RandomFaultsFile, random: &crate::mode
         sim_core::Tempo::Varied => "varied",
     };
     table.tempo.get_or_insert_with(|| built(tempo.to_string()));
+    table.moments.get_or_insert_with(|| {
+        let names = random.moments.names().into_iter();
+        Spanned::new(0..0, names.map(|name| built(name.to_string())).collect())
+    });
 }

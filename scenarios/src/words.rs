@@ -114,6 +114,7 @@ pub fn fault_words(fault: &Fault, scenario: &Scenario) -> String {
             on,
             down_for,
             strike,
+            ..
         } => point_words(*strike, &name(node), *after, on.as_ref(), *down_for),
     }
 }

@@ -157,6 +157,7 @@ impl<M: Clone + 'static, T, O> NodeContext<'_, M, T, O> {
     /// sim.schedule(SimTime::ZERO, Fault::CrashPoint {
     ///     node: b, after: 0, on: Some(Moment::Emits("voted".into())), down_for: None,
     ///     strike: sim_core::Strike::Crash,
+    ///     until: None,
     /// });
     /// sim.run_to(SimTime::ZERO).unwrap();
     /// sim.call(a, |_, ctx| ctx.send(b, ()));

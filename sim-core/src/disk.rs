@@ -67,7 +67,7 @@ use thiserror::Error;
 
 use crate::fault::{Moment, Strike};
 use crate::rng::{Chance, SimRng};
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 
 /// The probabilities of disk faults; all zero by default.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +168,8 @@ struct CrashPoint {
     down_for: Option<SimDuration>,
     /// What it does when it strikes.
     strike: Strike,
+    /// Its repair comes no later than this.
+    until: Option<SimTime>,
     struck: bool,
 }
 
@@ -297,21 +299,21 @@ impl Disk {
         self.faults = faults;
     }
 
-    /// Arms a crash point: the node's effects (messages sent, observations, syncs) after
-    /// the next `after` are its last; nothing after that one happens. With `on`, only
-    /// that moment counts.
+    /// Arms a point, replacing any armed one: it strikes after the node's next `after`
+    /// effects (messages sent, observations, syncs), or moments `on`; past a crash,
+    /// nothing happens.
     pub(crate) fn arm_crash_point(
         &mut self,
         after: u32,
         on: Option<Moment>,
-        down_for: Option<SimDuration>,
-        strike: Strike,
+        (down_for, strike, until): (Option<SimDuration>, Strike, Option<SimTime>),
     ) {
         self.point = Some(CrashPoint {
             left: after,
             on,
             down_for,
             strike,
+            until,
             struck: false,
         });
     }
@@ -328,9 +330,12 @@ impl Disk {
         self.point.as_ref().is_some_and(|point| point.struck)
     }
 
-    /// How long after striking the armed crash point restarts the node, if it does.
-    pub(crate) fn crash_point_down_for(&self) -> Option<SimDuration> {
-        self.point.as_ref().and_then(|point| point.down_for)
+    /// When the armed point, striking `now`, brings the node back, if it does: its
+    /// `down_for` later, but no later than its `until`.
+    pub(crate) fn crash_point_repair_at(&self, now: SimTime) -> Option<SimTime> {
+        let point = self.point.as_ref()?;
+        let back = now.saturating_add(point.down_for?);
+        Some(point.until.map_or(back, |until| back.min(until.max(now))))
     }
 
     /// What the armed point does when it strikes.
@@ -338,8 +343,8 @@ impl Disk {
         self.point.as_ref().map(|point| point.strike)
     }
 
-    /// Counts one effect against the armed crash point; returns whether it happens
-    /// (nothing does once the point has struck).
+    /// Counts one effect against the armed point; returns whether it happens (nothing
+    /// does once a crash point has struck; past a pause or a cut, the handler goes on).
     #[cold]
     pub(crate) fn effect(&mut self, effect: Effect<'_>) -> bool {
         let Some(point) = &mut self.point else {

@@ -132,6 +132,11 @@ pub enum Fault {
         /// What happens when it strikes: a crash, unless it says otherwise.
         #[serde(default, skip_serializing_if = "Strike::is_crash")]
         strike: Strike,
+        /// Its repair comes no later than this, however late it strikes: the fault
+        /// generator's own repair of the point, so that a late strike cannot leave a
+        /// repair behind that undoes a later fault.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<SimTime>,
     },
 }
 
@@ -177,7 +182,7 @@ pub enum Moment {
     /// message goes out, nothing after it does.
     Sends(String),
     /// The node has handled a message of this kind: its handler runs to the end (what
-    /// it sent goes out), then the node crashes with its unsynced writes.
+    /// it sent goes out), then the point strikes (a crash loses the unsynced writes).
     Handles(String),
     /// The node emits this protocol event ([`crate::NodeContext::event`]); nothing
     /// after it in the handler happens.
@@ -185,18 +190,8 @@ pub enum Moment {
 }
 
 impl Moment {
-    /// Sending and handling each of `kinds` of message: the moments of a protocol that
-    /// names its messages but no events.
-    pub fn of_messages(kinds: &[&str]) -> Vec<Moment> {
-        let sends = kinds.iter().map(|kind| Moment::Sends((*kind).to_string()));
-        let handles = kinds
-            .iter()
-            .map(|kind| Moment::Handles((*kind).to_string()));
-        sends.chain(handles).collect()
-    }
-
-    /// The moment in scenario-file words: `sends Vote`, `handles RequestVote`,
-    /// `emits voted`.
+    /// The moment in a few words: `sends Vote`, `handles RequestVote`, `emits voted`
+    /// (in scenario files, `kind = "Vote"`, `handles = "RequestVote"`, `emits = "voted"`).
     pub fn describe(&self) -> String {
         match self {
             Moment::Sends(kind) => format!("sends {kind}"),

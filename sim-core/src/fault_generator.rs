@@ -14,8 +14,8 @@
 //!
 //! **Timing follows the protocol.** [`FaultGenerator::scaled`] takes the protocol's
 //! time scale (its shortest timeout: an election timeout, a slot) and draws faults
-//! two time scales apart on average, each lasting from a tenth of it to a hundred times
-//! it. Outages are drawn *log-uniformly*: a 20 ms outage is as likely as a 2 s one, so
+//! two time scales apart at the middle pace (a quarter of one to 16 of them, as the
+//! pace varies), each lasting from a tenth of it to a hundred times it. Outages are drawn *log-uniformly*: a 20 ms outage is as likely as a 2 s one, so
 //! the short windows where bugs live are drawn as often as the long ones.
 //!
 //! **The pace varies** ([`Tempo::Varied`]): the run is a string of episodes, each with
@@ -247,7 +247,9 @@ pub struct FaultGenerator {
     pub start: SimTime,
     /// No fault after this time; every fault is repaired by then.
     pub end: SimTime,
-    /// The average gap between two faults (gaps are uniform in `0..=2 × mean`).
+    /// The average gap between two faults (gaps are uniform in `0..=2 × mean`); with a
+    /// [`Tempo::Varied`] pace, the gap of the middle pace, each episode's being from an
+    /// eighth of it to eight times it.
     pub mean_interval: SimDuration,
     /// The shortest time a fault lasts before its repair.
     pub outage_min: SimDuration,
@@ -301,9 +303,9 @@ impl FaultGenerator {
 
     /// A generator of every fault kind between `start` and `end`, timed for a protocol
     /// whose time scale — its shortest timeout that matters, such as an election
-    /// timeout or a slot — is `time_scale`: faults come two time scales apart on
-    /// average, at a [`Tempo::Varied`] pace (bursts a quarter of a time scale apart,
-    /// calm stretches sixteen apart), and last from a tenth of it to a hundred times it
+    /// timeout or a slot — is `time_scale`: faults come two time scales apart at the
+    /// middle of a [`Tempo::Varied`] pace (bursts a quarter of a time scale apart, calm
+    /// stretches sixteen apart), and last from a tenth of it to a hundred times it
     /// (three decades, drawn log-uniformly: as many outages inside one election as
     /// outlast many); clocks jump by up to ten time scales and drift by up to 10%. One
     /// node at a time is out, and a crash loses every write not yet synced (set
@@ -402,14 +404,18 @@ impl FaultGenerator {
 
     /// [`FaultGenerator::generate`] for nodes that send the given kinds of message
     /// ([`crate::Node::message_kind`]): half of the crash points then strike right after
-    /// the node next sends, or next handles, a message of one of them, drawn at random.
+    /// the node next sends a message of one of them, drawn at random
+    /// ([`FaultGenerator::generate_at`] waits for other moments too).
     pub fn generate_for(
         &self,
         nodes: &[NodeId],
         message_kinds: &[&str],
         rng: &mut SimRng,
     ) -> FaultSchedule {
-        let moments = Moment::of_messages(message_kinds);
+        let moments: Vec<Moment> = message_kinds
+            .iter()
+            .map(|kind| Moment::Sends((*kind).to_string()))
+            .collect();
         self.generate_at(nodes, &moments, rng)
     }
 
@@ -441,7 +447,7 @@ impl FaultGenerator {
             pace.until = at;
         }
         loop {
-            if at >= pace.until {
+            if self.tempo == Tempo::Varied && at >= pace.until {
                 pace = Pace::draw(self, at, rng);
             }
             let gap = rng.between(0, 2 * pace.mean_interval);
@@ -506,7 +512,7 @@ impl FaultGenerator {
                 if matches!(kind, Kind::Crash | Kind::CrashPoint) {
                     self.keep_unsynced(index, nodes[index], at, repair, state);
                 }
-                self.node_fault(kind, nodes[index], outage, rng, state)
+                self.node_fault(kind, nodes[index], (outage, repair), rng, state)
             }
             None => match network_fault(kind, nodes, rng) {
                 Some(pair) => pair,
@@ -551,26 +557,31 @@ impl FaultGenerator {
     }
 
     /// A fault of `kind` on `node`, and its repair.
+    /// A fault of `kind` on `node` lasting `outage`, and its repair, due at `repair`.
     fn node_fault(
         &self,
         kind: Kind,
         node: NodeId,
-        outage: SimDuration,
+        (outage, repair): (SimDuration, SimTime),
         rng: &mut SimRng,
         state: &State,
     ) -> (Fault, Fault) {
+        // A varied pace bounds a point's own repair by the generator's; a steady one
+        // draws what it always drew, so that repro files from before replay.
+        let until = (self.tempo == Tempo::Varied).then_some(repair);
+        let times = (outage, until);
         match kind {
             Kind::Crash => (Fault::Crash(node), Fault::Restart(node)),
             Kind::CrashPoint => (
-                crash_point(node, &state.moments, outage, Strike::Crash, rng),
+                crash_point(node, &state.moments, times, Strike::Crash, rng),
                 Fault::Restart(node),
             ),
             Kind::PausePoint => (
-                crash_point(node, &state.moments, outage, Strike::Pause, rng),
+                crash_point(node, &state.moments, times, Strike::Pause, rng),
                 Fault::Resume(node),
             ),
             Kind::IsolatePoint => (
-                crash_point(node, &state.moments, outage, Strike::Isolate, rng),
+                crash_point(node, &state.moments, times, Strike::Isolate, rng),
                 Fault::HealNode(node),
             ),
             Kind::ResetData => (Fault::ResetData(node), Fault::Restart(node)),
@@ -766,10 +777,11 @@ fn log_uniform(min: u64, max: u64, rng: &mut SimRng) -> u64 {
 /// it does: half the time (if there are moments), and always for a pause or a cut,
 /// right after it next or next but one reaches a random one of them; otherwise after
 /// one of its next few effects, now and then a later one.
+/// Its own repair comes no later than `until`, if given (the generator's own).
 fn crash_point(
     node: NodeId,
     moments: &[Moment],
-    outage: SimDuration,
+    (outage, until): (SimDuration, Option<SimTime>),
     strike: Strike,
     rng: &mut SimRng,
 ) -> Fault {
@@ -783,6 +795,7 @@ fn crash_point(
             on,
             down_for,
             strike,
+            until,
         };
     }
     let span = 1 << rng.below(5);
@@ -793,6 +806,7 @@ fn crash_point(
         on: None,
         down_for,
         strike,
+        until,
     }
 }
 

@@ -17,6 +17,7 @@ fn armed(after: u32) -> Sim<Recorder> {
             on: None,
             down_for: None,
             strike: Strike::Crash,
+            until: None,
         },
     );
     sim.run_to(at_ms(1)).unwrap();
@@ -172,6 +173,7 @@ fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
         on: Some(Moment::Sends("even".to_string())),
         down_for: None,
         strike: Strike::Crash,
+        until: None,
     };
     sim.schedule(at_ms(1), point);
     sim.run_to(at_ms(1)).unwrap();
@@ -205,6 +207,7 @@ fn parity_struck(on: Moment, strike: Strike, down_for: Option<SimDuration>) -> S
         on: Some(on),
         down_for,
         strike,
+        until: None,
     };
     sim.schedule(at_ms(1), point);
     sim.run_to(at_ms(1)).unwrap();
@@ -306,6 +309,7 @@ fn a_point_with_a_down_time_restarts_the_node_that_long_after_it_strikes() {
             on: None,
             down_for: Some(ms(30)),
             strike: Strike::Crash,
+            until: None,
         },
     );
     // The point waits 50 ms for its moment; the down time counts from the strike.
@@ -355,5 +359,33 @@ fn a_full_trace_lists_the_events_of_each_step_and_the_hash_ignores_them() {
         with_events[0].to_string().ends_with("[heard even]"),
         "{}",
         with_events[0]
+    );
+}
+
+#[test]
+fn a_point_that_strikes_late_is_repaired_by_its_deadline() {
+    let mut sim = recorders(3, SimConfig::new(1));
+    sim.schedule(
+        at_ms(1),
+        Fault::CrashPoint {
+            node: NodeId(0),
+            after: 0,
+            on: None,
+            down_for: Some(ms(30)),
+            strike: Strike::Crash,
+            until: Some(at_ms(60)),
+        },
+    );
+    sim.run_to(at_ms(50)).unwrap();
+    write_send_sync_send(&mut sim);
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Down, "struck at 50 ms");
+    // 30 ms after the strike would be 80 ms; the deadline brings it back at 60 ms.
+    sim.run_to(at_ms(59)).unwrap();
+    assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
+    sim.run_to(at_ms(61)).unwrap();
+    assert_eq!(
+        sim.status(NodeId(0)),
+        NodeStatus::Up,
+        "back by its deadline"
     );
 }

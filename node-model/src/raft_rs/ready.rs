@@ -50,6 +50,12 @@ impl RaftRsNode {
             "{}: a snapshot arrived, but no log is ever compacted",
             self.id
         );
+        if ready
+            .ss()
+            .is_some_and(|soft| soft.raft_state == raft::StateRole::Leader)
+        {
+            ctx.event(crate::raft::EVENT_BECAME_LEADER);
+        }
         send(ctx, ready.take_messages());
         self.apply(ctx, ready.take_committed_entries());
         self.persist(ctx, &ready);
@@ -75,8 +81,14 @@ impl RaftRsNode {
                 .expect("raft-rs appends after its own log");
         }
         if let Some(hard_state) = ready.hs() {
+            let before = store.wl().hard_state().clone();
             storage::save_hard_state(ctx.disk(), hard_state);
             store.wl().set_hardstate(hard_state.clone());
+            let voted = hard_state.vote != 0 && hard_state.vote != self.raw.raft.id;
+            if voted && (hard_state.vote, hard_state.term) != (before.vote, before.term) {
+                // Written, not yet synced, and the vote not yet sent: as detsim-raft.
+                ctx.event(crate::raft::EVENT_VOTED);
+            }
         }
         if ctx.disk().has_unsynced_writes() {
             ctx.disk().sync();

@@ -32,6 +32,7 @@ fn an_isolate_point_on_becoming_leader_cuts_off_the_next_winner_and_another_lead
             on: Some(sim_core::Moment::Emits("became leader".to_string())),
             down_for: Some(sim_core::SimDuration::from_secs(3)),
             strike: sim_core::Strike::Isolate,
+            until: None,
         }
     );
     let words = scenarios::words::schedule_words(&scenario, 0, sim_core::SimTime::from_secs(3), 10);

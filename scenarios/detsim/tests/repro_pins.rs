@@ -37,25 +37,50 @@ fn a_repro_of_default_random_faults_lists_the_kinds_they_drew_from() {
 
 #[test]
 fn a_repro_written_before_the_pace_could_vary_replays_at_a_steady_one() {
-    let text = "protocol = \"raft\"\nduration = \"5s\"\n[random_faults]\nstart = \"1s\"\ntempo = \"steady\"\n";
+    // Its crash points waited only for messages sent, too.
+    let text = "protocol = \"raft\"\nduration = \"5s\"\n[random_faults]\nstart = \"1s\"\n\
+                tempo = \"steady\"\nmoments = [\"sends\"]\n";
     let registry = detsim::registry();
     let scenario = registry.parse(text, None).unwrap();
     let result = run_case(&scenario, "detsim-raft", 3);
     let file = Repro::of(&scenario, &result).to_toml(None);
-    let old = file.replace("tempo = \"steady\"\n", "");
-    assert_ne!(old, file, "the file pins the pace");
+    let old = file
+        .replace("tempo = \"steady\"\n", "")
+        .replace("moments = [\"sends\"]\n", "");
+    assert!(!old.contains("tempo") && !old.contains("moments"), "{old}");
     let replayed = Repro::parse(&registry, &old, None).unwrap();
     let again = run_case(&replayed.scenario, "detsim-raft", 3);
     assert!(
         replayed.matches(&again),
-        "a file without `tempo` replays as steady"
+        "a file without `tempo` and `moments` replays as steady, waiting for sends"
     );
-    // A scenario file without `tempo` varies it, and draws another schedule.
-    let varied = registry
-        .parse(&text.replace("tempo = \"steady\"\n", ""), None)
+    // A scenario file without them varies the pace and waits for every moment, and
+    // draws another schedule.
+    let today = registry
+        .parse(
+            "protocol = \"raft\"\nduration = \"5s\"\n[random_faults]\nstart = \"1s\"\n",
+            None,
+        )
         .unwrap();
     assert_ne!(
-        run_case(&varied, "detsim-raft", 3).trace_hash,
+        today.fault_schedule(3),
+        scenario.fault_schedule(3),
+        "today's defaults draw differently"
+    );
+}
+
+#[test]
+fn a_repro_file_with_crash_points_written_before_moments_replays_exactly() {
+    // Written by detsim at 38a7bea, before tempo, moments, strikes and pause and
+    // isolate points: its crash points wait for messages sent, at a steady pace.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/old-repros/canary-crash-points-seed124.toml");
+    let repro = Repro::load(&detsim::registry(), &path).unwrap();
+    let result = run_case(&repro.scenario, &repro.implementation, repro.seed);
+    assert!(
+        repro.matches(&result),
+        "{}: 0x{:016x}",
+        result.summary(),
         result.trace_hash
     );
 }

@@ -299,6 +299,7 @@ impl Validator<'_> {
                     on: on.clone(),
                     down_for,
                     strike,
+                    until: None,
                 })
                 .collect(),
         ))
@@ -619,7 +620,38 @@ impl Validator<'_> {
         Ok(Some(RandomFaults {
             generator,
             swarm: table.swarm.unwrap_or(true),
+            moments: self.drawn_moments(table.moments.as_ref())?,
         }))
+    }
+
+    /// `moments = ["sends", "handles", "emits"]` (the default: all three).
+    fn drawn_moments(
+        &self,
+        list: Option<&Spanned<Vec<crate::file::Text>>>,
+    ) -> Result<crate::model::DrawnMoments, InputError> {
+        let Some(list) = list else {
+            return Ok(crate::model::DrawnMoments::ALL);
+        };
+        let mut drawn = crate::model::DrawnMoments {
+            sends: false,
+            handles: false,
+            emits: false,
+        };
+        for name in list.get_ref() {
+            let slot = match name.get_ref().as_str() {
+                "sends" => &mut drawn.sends,
+                "handles" => &mut drawn.handles,
+                "emits" => &mut drawn.emits,
+                other => {
+                    return Err(self
+                        .source
+                        .error(name.span(), format!("unknown moment \"{other}\""))
+                        .with_help("expected some of: sends, handles, emits"));
+                }
+            };
+            *slot = true;
+        }
+        Ok(drawn)
     }
 
     /// `tempo = "steady" | "varied"`.

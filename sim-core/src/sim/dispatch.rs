@@ -2,7 +2,7 @@
 
 use crate::core::{Delivery, Event, TimerEvent};
 use crate::disk::Effect;
-use crate::fault::{ClogTarget, Fault, Strike};
+use crate::fault::{ClogTarget, Fault, Moment, Strike};
 use crate::network::Arrival;
 use crate::node::{Node, NodeId, NodeStatus};
 use crate::rng::fnv1a;
@@ -222,7 +222,7 @@ impl<N: Node> Sim<N> {
             StepKind::Fault,
             (node, None),
             None,
-            fnv1a(described.as_bytes()),
+            digest_of(&fault, &described),
             || described.clone(),
         );
         tracing::info!(t_ns = self.core.now.as_nanos(), fault = %described, "fault");
@@ -238,18 +238,7 @@ impl<N: Node> Sim<N> {
                 disk.disarm_point_of(Strike::Crash);
                 self.restart(node);
             }
-            Fault::CrashPoint {
-                node,
-                after,
-                on,
-                down_for,
-                strike,
-            } => {
-                let slot = &mut self.slots[node.index()];
-                if slot.status != NodeStatus::Down {
-                    slot.env.disk.arm_crash_point(after, on, down_for, strike);
-                }
-            }
+            Fault::CrashPoint { node, .. } => self.arm(node, fault),
             Fault::ResetData(node) => {
                 self.crash(node);
                 self.slots[node.index()].env.disk.wipe();
@@ -311,6 +300,24 @@ impl<N: Node> Sim<N> {
         }
     }
 
+    /// Arms the point `fault` on `node`, unless it is down.
+    fn arm(&mut self, node: NodeId, fault: Fault) {
+        let slot = &mut self.slots[node.index()];
+        if let Fault::CrashPoint {
+            after,
+            on,
+            down_for,
+            strike,
+            until,
+            ..
+        } = fault
+            && slot.status != NodeStatus::Down
+        {
+            let disk = &mut slot.env.disk;
+            disk.arm_crash_point(after, on, (down_for, strike, until));
+        }
+    }
+
     fn crash(&mut self, node: NodeId) {
         let slot = &mut self.slots[node.index()];
         if slot.status == NodeStatus::Down {
@@ -333,7 +340,7 @@ impl<N: Node> Sim<N> {
             return;
         }
         let strike = disk.crash_point_strike().unwrap_or_default();
-        let down_for = disk.crash_point_down_for();
+        let repair_at = disk.crash_point_repair_at(self.core.now);
         disk.disarm_point_of(strike);
         let repair = match strike {
             Strike::Crash => {
@@ -357,8 +364,7 @@ impl<N: Node> Sim<N> {
                 Fault::HealNode(node)
             }
         };
-        if let Some(down_for) = down_for {
-            let back = self.core.now.saturating_add(down_for);
+        if let Some(back) = repair_at {
             self.schedule(back, repair);
         }
         self.stats.crash_points += 1;
@@ -436,4 +442,32 @@ impl<N: Node> Sim<N> {
             }
         }
     }
+}
+
+/// The digest a fault step feeds the trace hash: its `Debug` text, but for a crash point
+/// that says no more than crash points could before moments, strikes and deadlines,
+/// the text they had then, so that runs recorded then keep their trace hashes.
+fn digest_of(fault: &Fault, described: &str) -> u64 {
+    if let Fault::CrashPoint {
+        node,
+        after,
+        on,
+        down_for,
+        strike: Strike::Crash,
+        ..
+    } = fault
+    {
+        let kind = match on {
+            None => Some(None),
+            Some(Moment::Sends(kind)) => Some(Some(kind)),
+            Some(_) => None,
+        };
+        if let Some(kind) = kind {
+            let old = format!(
+                "CrashPoint {{ node: {node:?}, after: {after}, kind: {kind:?}, down_for: {down_for:?} }}"
+            );
+            return fnv1a(old.as_bytes());
+        }
+    }
+    fnv1a(described.as_bytes())
 }
