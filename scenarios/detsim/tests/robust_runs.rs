@@ -95,10 +95,13 @@ fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// The complete lines of a JSON-lines file (a run still writing it may have left the
+/// last one half written).
 fn lines(file: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(file)
         .unwrap_or_default()
-        .lines()
+        .split_inclusive('\n')
+        .filter_map(|l| l.strip_suffix('\n'))
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
