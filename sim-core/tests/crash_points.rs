@@ -161,12 +161,27 @@ mod kinds {
     }
 }
 
-#[test]
-fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
+/// Two parity nodes with `point` armed at 1 ms; then node 0 sends node 1 the numbers
+/// 1 to `last`, and they run for 10 ms.
+fn parity_run(point: Fault, last: u64) -> Sim<kinds::Parity> {
     let mut sim = Sim::new(SimConfig::new(1));
     for _ in 0..2 {
         sim.add_node(|_| kinds::Parity::default());
     }
+    sim.schedule(at_ms(1), point);
+    sim.run_to(at_ms(1)).unwrap();
+    sim.call(NodeId(0), |_, ctx| {
+        for n in 1..=last {
+            ctx.send(NodeId(1), n);
+        }
+    })
+    .expect("up");
+    sim.run_for(ms(10)).unwrap();
+    sim
+}
+
+#[test]
+fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
     let point = Fault::CrashPoint {
         node: NodeId(0),
         after: 1,
@@ -175,32 +190,19 @@ fn a_point_with_a_kind_waits_for_a_message_of_that_kind() {
         strike: Strike::Crash,
         until: None,
     };
-    sim.schedule(at_ms(1), point);
-    sim.run_to(at_ms(1)).unwrap();
-    sim.call(NodeId(0), |_, ctx| {
-        for n in 1..=6 {
-            ctx.send(NodeId(1), n);
-        }
-    })
-    .expect("up");
-    sim.run_for(ms(10)).unwrap();
+    let sim = parity_run(point, 6);
     // 1, 2 (the first even), 3, 4 (the second, the last): the odd ones do not count.
     assert_eq!(sim.node(NodeId(1)).unwrap().heard, [1, 2, 3, 4]);
     assert_eq!(sim.status(NodeId(0)), NodeStatus::Down);
 }
 
-/// Two parity nodes, node 1 armed with a crash point on `on` at 1 ms, then sent 1 to 4
-/// by node 0, and run for 10 ms.
+/// Node 1 armed with a crash point on `on`, then sent 1 to 4 by node 0.
 fn parity_with(on: Moment) -> Sim<kinds::Parity> {
     parity_struck(on, Strike::Crash, None)
 }
 
 /// [`parity_with`], with a point that strikes as `strike` says, for `down_for`.
 fn parity_struck(on: Moment, strike: Strike, down_for: Option<SimDuration>) -> Sim<kinds::Parity> {
-    let mut sim = Sim::new(SimConfig::new(1));
-    for _ in 0..2 {
-        sim.add_node(|_| kinds::Parity::default());
-    }
     let point = Fault::CrashPoint {
         node: NodeId(1),
         after: 0,
@@ -209,16 +211,7 @@ fn parity_struck(on: Moment, strike: Strike, down_for: Option<SimDuration>) -> S
         strike,
         until: None,
     };
-    sim.schedule(at_ms(1), point);
-    sim.run_to(at_ms(1)).unwrap();
-    sim.call(NodeId(0), |_, ctx| {
-        for n in 1..=4 {
-            ctx.send(NodeId(1), n);
-        }
-    })
-    .expect("up");
-    sim.run_for(ms(10)).unwrap();
-    sim
+    parity_run(point, 4)
 }
 
 #[test]

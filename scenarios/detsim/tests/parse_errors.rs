@@ -304,7 +304,7 @@ fn a_cluster_whose_fields_disagree_points_at_its_table() {
 const RAFT: &str = "protocol = \"raft\"\nduration = \"10s\"\n";
 
 /// (the rest of a Raft scenario file, the error's position, what it says)
-const SEMANTIC_MISTAKES: [(&str, &str, &str); 32] = [
+const SEMANTIC_MISTAKES: [(&str, &str, &str); 33] = [
     (
         "start_spread = \"20s\"\n",
         "3, column 16",
@@ -394,6 +394,11 @@ const SEMANTIC_MISTAKES: [(&str, &str, &str); 32] = [
         "[random_faults]\ntime_scale = \"0s\"\n",
         "4, column 14",
         "a time scale of 0",
+    ),
+    (
+        "[random_faults]\nmoments = [\"sends\", \"sent\"]\n",
+        "4, column 21",
+        "unknown moment \"sent\"",
     ),
     (
         "[random_faults]\ntempo = \"bursty\"\n",
