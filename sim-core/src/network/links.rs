@@ -14,8 +14,6 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-use indexmap::IndexMap;
-
 use crate::node::NodeId;
 use crate::time::SimTime;
 
@@ -65,7 +63,15 @@ impl Hasher for LinkHasher {
     }
 }
 
-type Sparse = IndexMap<u64, LinkState, BuildHasherDefault<LinkHasher>>;
+/// The sparse table: a hash map with the fixed [`LinkHasher`], so its layout is the same
+/// in every process. Its iteration order is never observed ([`LinkTable::for_each_mut`]
+/// changes every link alike); what it buys over an ordered map is one probe, with the
+/// state stored inline, where a large cluster's lookups miss the cache.
+#[expect(
+    clippy::disallowed_types,
+    reason = "a fixed hasher, and no caller depends on the iteration order"
+)]
+type Sparse = std::collections::HashMap<u64, LinkState, BuildHasherDefault<LinkHasher>>;
 
 /// The state of every link (see the module docs).
 ///
@@ -204,14 +210,15 @@ impl LinkTable {
             link.in_flight -= 1;
             return *link;
         };
-        let (index, _, link) = map
-            .get_full_mut(&key(source, target))
+        let key = key(source, target);
+        let link = map
+            .get_mut(&key)
             .expect("a link with a message in flight has state");
         debug_assert!(link.in_flight > 0, "a delivery that was never sent");
         link.in_flight -= 1;
         let landed = *link;
         if landed.in_flight == 0 && landed.blocked == 0 && !fifo(landed.config) {
-            map.swap_remove_index(index);
+            map.remove(&key);
         }
         landed
     }
@@ -225,7 +232,7 @@ impl LinkTable {
                 .get(&key)
                 .is_some_and(|link| link.in_flight == 0 && link.blocked == 0 && !fifo)
             {
-                map.swap_remove(&key);
+                map.remove(&key);
             }
         }
     }
@@ -241,6 +248,6 @@ impl LinkTable {
     /// How many links have state (all of them, in a dense table).
     #[cfg(test)]
     pub(crate) fn stored(&self) -> usize {
-        self.sparse.as_ref().map_or(self.dense.len(), IndexMap::len)
+        self.sparse.as_ref().map_or(self.dense.len(), Sparse::len)
     }
 }
